@@ -1,0 +1,151 @@
+"""The ``earlywarn`` command line (Typer). Every command reads the database from EARLYWARN_DATABASE_URL."""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from earlywarn.config import get_settings
+
+app = typer.Typer(help="劳动关系预警调处系统 earlywarn — labour-relations early warning and mediation.",
+                  no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
+users_app = typer.Typer(help="用户 / users", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+err = Console(stderr=True)
+out = Console()
+
+Host = Annotated[str, typer.Option(help="监听地址 / address to listen on")]
+Port = Annotated[int, typer.Option(help="端口 / port")]
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=err, transient=False)
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """把数据库升级到最新结构 / upgrade the database schema to the latest migration."""
+    from earlywarn.migrate import current_revision, upgrade_database
+
+    settings = get_settings()
+    upgrade_database(settings)
+    err.print(f"数据库已是最新结构（版本 {current_revision(settings)}）")
+
+
+@users_app.command("add")
+def users_add(
+    username: str,
+    role: Annotated[str, typer.Option(help="informant | informant_manager | mediator | wage_checker | leader | admin")],
+    display_name: Annotated[str | None, typer.Option("--name", help="显示姓名 / display name")] = None,
+    password: Annotated[str | None, typer.Option(help="不填则随机生成并显示一次 / random when omitted")] = None,
+) -> None:
+    """新增用户 / add a user."""
+    from earlywarn import auth
+    from earlywarn.services_common import open_session
+
+    settings = get_settings()
+    pw = password or secrets.token_urlsafe(12)
+    with open_session(settings) as session:
+        try:
+            user = auth.create_user(session=session, username=username, password=pw, role=role,
+                                    display_name=display_name)
+        except auth.UserError as exc:
+            err.print(f"[red]无法创建用户：{exc}[/red]")
+            raise typer.Exit(2) from None
+    out.print(f"已创建用户 {user.username}（{role}）")
+    if not password:
+        out.print(f"初始密码（只显示这一次）：{pw}")
+
+
+@users_app.command("passwd")
+def users_passwd(username: str,
+                 password: Annotated[str | None, typer.Option(help="不填则随机生成 / random when omitted")] = None
+                 ) -> None:
+    """重设用户密码并注销其所有会话 / reset a password and end the user's sessions."""
+    from sqlmodel import select
+
+    from earlywarn import auth
+    from earlywarn.services_common import open_session
+    from earlywarn.tables import UserAccount
+
+    pw = password or secrets.token_urlsafe(12)
+    with open_session(get_settings()) as session:
+        user = session.exec(select(UserAccount).where(UserAccount.username == username)).first()
+        if user is None:
+            err.print(f"[red]没有用户 {username}[/red]")
+            raise typer.Exit(2)
+        try:
+            auth.set_password(session=session, user=user, password=pw)
+        except auth.UserError as exc:
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from None
+    out.print(f"已重设 {username} 的密码" + ("" if password else f"：{pw}（只显示这一次）"))
+
+
+@app.command()
+def simulate(
+    outdir: Path,
+    seed: Annotated[int, typer.Option(help="随机种子 / random seed")] = 1,
+    scale: Annotated[float, typer.Option(help="规模，1.0 为参照县（约 100 个项目）/ 1.0 = reference county")] = 1.0,
+) -> None:
+    """生成模拟县数据（六类输入文件 + truth/disputes.csv）/ write a synthetic county."""
+    from earlywarn.simulate import simulate_county
+
+    if scale <= 0 or scale > 20:
+        err.print("[red]--scale 应在 0 到 20 之间[/red]")
+        raise typer.Exit(2)
+    with _progress() as progress:
+        task = progress.add_task("模拟中", total=None)
+
+        def report(stage: str, done: int, total: int) -> None:
+            progress.update(task, description=f"模拟中：{stage}", completed=done, total=total)
+
+        summary = simulate_county(outdir, seed=seed, scale=scale, progress=report)
+    table = Table(title=f"模拟县 seed={seed} scale={scale}（{summary.start} 至 {summary.end}）")
+    table.add_column("文件")
+    table.add_column("行数", justify="right")
+    for label, n in (("projects 项目", summary.projects), ("subcontracts 分包关系", summary.subcontracts),
+                     ("workers 花名册", summary.workers), ("attendance 考勤", summary.attendance_rows),
+                     ("payroll 工资发放", summary.payroll_rows), ("reports 信息员报告", summary.reports),
+                     ("truth/disputes 群体性纠纷（真值）", summary.disputes)):
+        table.add_row(label, f"{n:,}")
+    err.print(table)
+    err.print(f"已写入 {outdir}")
+
+
+@app.command()
+def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
+    """启动网页服务 / serve the web app."""
+    import uvicorn
+
+    from earlywarn.app import create_app
+
+    uvicorn.run(create_app(get_settings()), host=host, port=port, proxy_headers=False)
+
+
+@app.command()
+def demo(host: Host = "127.0.0.1", port: Port = 8000,
+         no_serve: Annotated[bool, typer.Option("--no-serve", help="只准备数据，不启动服务")] = False) -> None:
+    """模拟一个小县、导入、创建各角色演示账号并启动服务；可重复运行 / prepare demo data and serve."""
+    from earlywarn.demo import prepare_demo
+
+    settings = get_settings()
+    result = prepare_demo(settings=settings, console=err)
+    table = Table(title="演示账号（密码只在创建时显示一次）")
+    for col in ("角色", "用户名", "密码"):
+        table.add_column(col)
+    for role, username, password in result.accounts:
+        table.add_row(role, username, password or "（已存在；可用 earlywarn users passwd 重设）")
+    out.print(table)
+    if not no_serve:
+        out.print(f"打开 http://{host}:{port}/ 登录")
+        serve(host=host, port=port)

@@ -1,0 +1,128 @@
+"""Read services behind the role home pages: the county at a glance, sites, reports, informants."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import case, func
+from sqlmodel import Session, select
+
+from earlywarn.tables import (
+    Attendance,
+    Company,
+    ImportBatch,
+    Informant,
+    MediationCase,
+    Project,
+    Report,
+    RiskWarning,
+    RosterEntry,
+    UserAccount,
+)
+
+OPEN_WARNING = ("new", "acknowledged")
+OPEN_CASE_EXCLUDED = ("closed_performed", "referred", "withdrawn", "rejected")
+
+
+@dataclass
+class TownshipRow:
+    township: str
+    projects: int = 0
+    workers: int = 0
+    reports: int = 0
+    open_warnings: int = 0
+
+
+@dataclass
+class CountyOverview:
+    projects: int
+    workers: int
+    reports: int
+    open_warnings: int
+    open_cases: int
+    townships: list[TownshipRow] = field(default_factory=list)
+
+
+def county_overview(*, session: Session, townships: list[str]) -> CountyOverview:
+    rows = {t: TownshipRow(t) for t in townships}
+
+    def bucket(name: str | None) -> TownshipRow:
+        key = name or "（未填写）"
+        return rows.setdefault(key, TownshipRow(key))
+
+    for township, n in session.exec(select(Project.township, func.count()).group_by(Project.township)):
+        bucket(township).projects = n
+    worker_q = (select(Project.township, func.count(func.distinct(RosterEntry.worker_id)))
+                .select_from(RosterEntry).join(Project, Project.id == RosterEntry.project_id).group_by(Project.township))
+    for township, n in session.exec(worker_q):
+        bucket(township).workers = n
+    for township, n in session.exec(select(Report.township, func.count()).group_by(Report.township)):
+        bucket(township).reports = n
+    warn_q = (select(Project.township, func.count()).select_from(RiskWarning).join(Project, Project.id == RiskWarning.project_id)
+              .where(RiskWarning.status.in_(OPEN_WARNING)).group_by(Project.township))
+    for township, n in session.exec(warn_q):
+        bucket(township).open_warnings = n
+    return CountyOverview(
+        projects=session.exec(select(func.count()).select_from(Project)).one(),
+        workers=session.exec(select(func.count(func.distinct(RosterEntry.worker_id)))).one(),
+        reports=session.exec(select(func.count()).select_from(Report)).one(),
+        open_warnings=session.exec(select(func.count()).select_from(RiskWarning)
+                                   .where(RiskWarning.status.in_(OPEN_WARNING))).one(),
+        open_cases=session.exec(select(func.count()).select_from(MediationCase)
+                                .where(MediationCase.status.not_in(OPEN_CASE_EXCLUDED))).one(),
+        townships=list(rows.values()),
+    )
+
+
+@dataclass
+class SiteRow:
+    id: int
+    code: str
+    name: str
+    township: str
+    contractor: str
+    roster: int
+    on_site: int
+    last_attendance: object
+
+
+def list_sites(*, session: Session, township: str | None = None) -> list[SiteRow]:
+    roster = (select(RosterEntry.project_id, func.count().label("n"),
+                     func.sum(case((RosterEntry.exit_date.is_(None), 1), else_=0)).label("on"))
+              .group_by(RosterEntry.project_id).subquery())
+    last = (select(Attendance.project_id, func.max(Attendance.work_date).label("last"))
+            .group_by(Attendance.project_id).subquery())
+    q = (select(Project, Company.name, roster.c.n, roster.c.on, last.c.last)
+         .join(Company, Company.id == Project.general_contractor_id)
+         .outerjoin(roster, roster.c.project_id == Project.id)
+         .outerjoin(last, last.c.project_id == Project.id)
+         .order_by(Project.township, Project.code))
+    if township:
+        q = q.where(Project.township == township)
+    return [SiteRow(p.id, p.code, p.name, p.township, contractor, n or 0, int(on or 0), last_day)
+            for p, contractor, n, on, last_day in session.exec(q)]
+
+
+def list_reports(*, session: Session, limit: int = 200, informant_id: int | None = None) -> list[tuple]:
+    q = (select(Report, Informant.pseudonym_no, Project.code)
+         .outerjoin(Informant, Informant.id == Report.informant_id)
+         .outerjoin(Project, Project.id == Report.project_id)
+         .order_by(Report.received_at.desc()).limit(limit))
+    if informant_id is not None:
+        q = q.where(Report.informant_id == informant_id)
+    return list(session.exec(q))
+
+
+def informant_for_user(*, session: Session, user: UserAccount) -> Informant | None:
+    return session.exec(select(Informant).where(Informant.user_id == user.id)).first()
+
+
+def list_informants(*, session: Session) -> list[tuple[Informant, int]]:
+    counts = (select(Report.informant_id, func.count().label("n")).group_by(Report.informant_id).subquery())
+    q = (select(Informant, counts.c.n).outerjoin(counts, counts.c.informant_id == Informant.id)
+         .order_by(Informant.township, Informant.pseudonym_no))
+    return [(i, n or 0) for i, n in session.exec(q)]
+
+
+def list_imports(*, session: Session, limit: int = 100) -> list[ImportBatch]:
+    return list(session.exec(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(limit)))

@@ -1,0 +1,319 @@
+"""Every table of the system (SQLModel). Money is integer fen (``*_fen``), timestamps aware UTC.
+
+Personal identifiers are never stored in plain text: an ID number is kept as a Fernet ciphertext
+(``*_cipher``), a keyed hash for matching (``*_hash``) and a masked form for display (``*_masked``).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, MetaData, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from earlywarn.db import UTCDateTime, utcnow
+
+# Stable constraint names make Alembic's batch mode (SQLite table rebuilds) predictable.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata: MetaData = SQLModel.metadata
+
+
+def _ts(**kw: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kw)
+
+
+def _now() -> Any:
+    return Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+def _json() -> Any:
+    return Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+# ---------------------------------------------------------------- organisations and people
+
+
+class OrgUnit(SQLModel, table=True):
+    """A node of the union tree: county federation → township/street unions → grassroots; industry unions."""
+
+    __tablename__ = "org_unit"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    kind: str = Field(max_length=32)
+    parent_id: int | None = Field(default=None, foreign_key="org_unit.id", index=True)
+    township: str | None = Field(default=None, max_length=32, index=True)
+
+
+class MediationOrg(SQLModel, table=True):
+    """A mediation organisation (调解委员会/调解中心) attached to an org unit."""
+
+    __tablename__ = "mediation_org"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    org_unit_id: int = Field(foreign_key="org_unit.id", index=True)
+
+
+class UserAccount(SQLModel, table=True):
+    __tablename__ = "user_account"
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=64, unique=True)
+    display_name: str = Field(max_length=64)
+    password_hash: str = Field(max_length=255)
+    role: str = Field(max_length=32, index=True)
+    org_unit_id: int | None = Field(default=None, foreign_key="org_unit.id")
+    locale: str | None = Field(default=None, max_length=16)
+    is_active: bool = True
+    created_at: datetime = _now()
+    last_login_at: datetime | None = _ts(default=None)
+
+
+class UserSession(SQLModel, table=True):
+    """Server-side session: the cookie carries a random token, the table only its SHA-256."""
+
+    __tablename__ = "user_session"
+    id: int | None = Field(default=None, primary_key=True)
+    token_hash: str = Field(max_length=64, unique=True)
+    user_id: int = Field(foreign_key="user_account.id", index=True)
+    csrf_secret: str = Field(max_length=64)
+    created_at: datetime = _now()
+    last_seen_at: datetime = _now()
+    expires_at: datetime = _ts()
+    revoked_at: datetime | None = _ts(default=None)
+
+
+# ---------------------------------------------------------------- sites and the subcontract chain
+
+
+class Company(SQLModel, table=True):
+    """A unit in a subcontract chain: a company (with USCC), a work team (班组) or an individual."""
+
+    __tablename__ = "company"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200, unique=True)
+    credit_code: str | None = Field(default=None, max_length=18, unique=True)
+    kind: str = Field(default="company", max_length=16)
+
+
+class Project(SQLModel, table=True):
+    __tablename__ = "project"
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=200)
+    township: str = Field(max_length=32, index=True)
+    general_contractor_id: int = Field(foreign_key="company.id", index=True)
+    owner: str | None = Field(default=None, max_length=200)
+    start_date: date
+    planned_end_date: date | None = None
+    contract_value_fen: int | None = None
+    has_wage_account: bool | None = None
+    wage_deposit_fen: int | None = None
+    has_notice_board: bool | None = None
+    updated_at: datetime = _now()
+
+
+class Subcontract(SQLModel, table=True):
+    """One link parent → child in a project's chain; each child has one parent (the links form a tree)."""
+
+    __tablename__ = "subcontract"
+    __table_args__ = (UniqueConstraint("project_id", "child_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    parent_id: int = Field(foreign_key="company.id")
+    child_id: int = Field(foreign_key="company.id")
+    kind: str | None = Field(default=None, max_length=32)
+
+
+class Worker(SQLModel, table=True):
+    __tablename__ = "worker"
+    id: int | None = Field(default=None, primary_key=True)
+    id_hash: str = Field(max_length=64, unique=True)
+    id_cipher: str = Field(max_length=255)
+    id_masked: str = Field(max_length=18)
+    name: str = Field(max_length=64)
+    birth_date: date | None = None
+    gender: str | None = Field(default=None, max_length=1)
+    phone_cipher: str | None = Field(default=None, max_length=255)
+    phone_masked: str | None = Field(default=None, max_length=16)
+
+
+class RosterEntry(SQLModel, table=True):
+    """A worker on a project's real-name roster, in a team, at an agreed daily wage."""
+
+    __tablename__ = "roster_entry"
+    __table_args__ = (UniqueConstraint("project_id", "worker_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id", index=True)
+    worker_id: int = Field(foreign_key="worker.id", index=True)
+    team_id: int = Field(foreign_key="company.id", index=True)
+    trade: str | None = Field(default=None, max_length=32)
+    daily_wage_fen: int
+    entry_date: date
+    exit_date: date | None = None
+
+
+class Attendance(SQLModel, table=True):
+    """One worker-day on a project. Hours in hundredths (8.5 h = 850) so sums stay exact integers."""
+
+    __tablename__ = "attendance"
+    __table_args__ = (UniqueConstraint("project_id", "worker_id", "work_date"),)
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id")
+    worker_id: int = Field(foreign_key="worker.id", index=True)
+    work_date: date
+    hours_centi: int
+
+
+class PayrollPayment(SQLModel, table=True):
+    __tablename__ = "payroll_payment"
+    __table_args__ = (
+        UniqueConstraint("project_id", "worker_id", "period", "pay_date", "amount_paid_fen"),
+    )
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id")
+    worker_id: int = Field(foreign_key="worker.id", index=True)
+    period: str = Field(max_length=7)  # 'YYYY-MM', sorts and compares as text on both backends
+    amount_due_fen: int
+    amount_paid_fen: int
+    pay_date: date
+    channel: str | None = Field(default=None, max_length=32)
+
+
+# ---------------------------------------------------------------- informants and reports
+
+
+class Informant(SQLModel, table=True):
+    """A registered informant. Mediators see only ``信息员 #pseudonym_no``; identity is encrypted."""
+
+    __tablename__ = "informant"
+    id: int | None = Field(default=None, primary_key=True)
+    pseudonym_no: int = Field(unique=True)
+    user_id: int | None = Field(default=None, foreign_key="user_account.id", unique=True)
+    ref_hash: str | None = Field(default=None, max_length=64, unique=True)  # keyed hash of the sender's code
+    name_cipher: str | None = Field(default=None, max_length=255)
+    phone_cipher: str | None = Field(default=None, max_length=255)
+    township: str | None = Field(default=None, max_length=32, index=True)
+    org_unit_id: int | None = Field(default=None, foreign_key="org_unit.id")
+    is_active: bool = True
+    registered_at: datetime = _now()
+
+
+class Report(SQLModel, table=True):
+    """An informant report. Nothing identifying is stored for an anonymous one: no IP, no user agent."""
+
+    __tablename__ = "report"
+    id: int | None = Field(default=None, primary_key=True)
+    uid: str = Field(max_length=80, unique=True)  # the sender's report_id, or a hash of the content
+    received_at: datetime = _ts(index=True)
+    informant_id: int | None = Field(default=None, foreign_key="informant.id", index=True)
+    township: str | None = Field(default=None, max_length=32, index=True)
+    project_id: int | None = Field(default=None, foreign_key="project.id", index=True)
+    project_code_text: str | None = Field(default=None, max_length=64)
+    employer_text: str | None = Field(default=None, max_length=200)
+    text: str = Field(max_length=5000)
+    workers_involved: int | None = None
+    amount_claimed_fen: int | None = None
+    category: str | None = Field(default=None, max_length=32)
+    escalation: bool = False
+    collective: bool = False
+    status: str = Field(default="received", max_length=16)
+    source: str = Field(default="web", max_length=16)
+    receipt_hash: str | None = Field(default=None, max_length=64, unique=True)
+    import_batch_id: int | None = Field(default=None, foreign_key="import_batch.id")
+
+
+# ---------------------------------------------------------------- warnings, cases, audit
+
+
+class RiskWarning(SQLModel, table=True):
+    """A warning (预警) on a project; at most one open per project, updated by re-scoring."""
+
+    __tablename__ = "risk_warning"
+    __table_args__ = (Index("ix_risk_warning_open", "project_id", "status"),)
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id")
+    level: str = Field(max_length=8)
+    score: float = 0.0  # a probability, not money: float is right here
+    status: str = Field(default="new", max_length=16)
+    reasons: dict = _json()
+    history: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    opened_at: datetime = _now()
+    updated_at: datetime = _now()
+    closed_at: datetime | None = _ts(default=None)
+    dismiss_reason: str | None = Field(default=None, max_length=500)
+
+
+class MediationCase(SQLModel, table=True):
+    __tablename__ = "mediation_case"
+    id: int | None = Field(default=None, primary_key=True)
+    case_no: str = Field(max_length=32, unique=True)
+    title: str = Field(max_length=200)
+    status: str = Field(default="intake", max_length=24, index=True)
+    project_id: int | None = Field(default=None, foreign_key="project.id", index=True)
+    warning_id: int | None = Field(default=None, foreign_key="risk_warning.id")
+    mediation_org_id: int | None = Field(default=None, foreign_key="mediation_org.id")
+    assignee_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
+    is_collective: bool = False
+    workers_count: int | None = None
+    amount_claimed_fen: int | None = None
+    opened_at: datetime = _now()
+    accepted_at: datetime | None = _ts(default=None)
+    due_at: datetime | None = _ts(default=None)
+    closed_at: datetime | None = _ts(default=None)
+
+
+class CaseEvent(SQLModel, table=True):
+    """The case timeline (sessions, calls, visits, state changes). Narrative; the audit log is separate."""
+
+    __tablename__ = "case_event"
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="mediation_case.id", index=True)
+    at: datetime = _now()
+    kind: str = Field(max_length=32)
+    actor_id: int | None = Field(default=None, foreign_key="user_account.id")
+    body: str = Field(default="", max_length=5000)
+    data: dict = _json()
+
+
+class ImportBatch(SQLModel, table=True):
+    """One imported file: who, when, its hashes, counts and errors."""
+
+    __tablename__ = "import_batch"
+    id: int | None = Field(default=None, primary_key=True)
+    kind: str | None = Field(default=None, max_length=16)
+    filename: str = Field(max_length=255)
+    file_sha256: str = Field(max_length=64, index=True)
+    content_sha256: str | None = Field(default=None, max_length=64, index=True)
+    status: str = Field(default="queued", max_length=16)
+    uploaded_by: int | None = Field(default=None, foreign_key="user_account.id")
+    created_at: datetime = _now()
+    finished_at: datetime | None = _ts(default=None)
+    rows_total: int = 0
+    rows_processed: int = 0
+    rows_imported: int = 0
+    rows_rejected: int = 0
+    error_count: int = 0
+    errors: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    summary: dict = _json()
+
+
+class AuditLog(SQLModel, table=True):
+    """Append-only (database triggers refuse UPDATE and DELETE) and hash-chained."""
+
+    __tablename__ = "audit_log"
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _now()
+    actor_id: int | None = Field(default=None, foreign_key="user_account.id")
+    actor_role: str | None = Field(default=None, max_length=32)
+    action: str = Field(max_length=64, index=True)
+    object_type: str | None = Field(default=None, max_length=32)
+    object_id: str | None = Field(default=None, max_length=64)
+    detail: dict = _json()
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64, unique=True)
