@@ -16,6 +16,7 @@ from earlywarn.config import Settings, get_settings
 from earlywarn.db import make_engine
 from earlywarn.deps import LoginRequired
 from earlywarn.i18n import gettext as _
+from earlywarn.jobs import JobRunner, recover_interrupted
 from earlywarn.migrate import upgrade_database
 from earlywarn.security import SecurityMiddleware
 from earlywarn.templating import build_templates
@@ -35,7 +36,10 @@ def create_app(settings: Settings | None = None, *, upgrade: bool = True) -> Fas
         app.state.engine = make_engine(settings)
         app.state.templates = build_templates(settings.web_dir)
         settings.resolved_secret()  # fail at start-up, not on the first ID number, if the key is unusable
+        recover_interrupted(app.state.engine)
+        app.state.jobs = JobRunner(settings=settings, engine=app.state.engine)
         yield
+        app.state.jobs.shutdown()
         app.state.engine.dispose()
 
     app = FastAPI(title="earlywarn 劳动关系预警调处系统", version=__version__, lifespan=lifespan,
@@ -43,9 +47,10 @@ def create_app(settings: Settings | None = None, *, upgrade: bool = True) -> Fas
     app.add_middleware(SecurityMiddleware, settings=settings)
     app.mount("/static", StaticFiles(directory=settings.web_dir / "static"), name="static")
 
-    from earlywarn import api, pages
+    from earlywarn import api, import_pages, pages
 
     app.include_router(pages.router)
+    app.include_router(import_pages.router)
     app.include_router(api.router)
     _install_error_pages(app)
     return app

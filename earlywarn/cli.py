@@ -122,6 +122,67 @@ def simulate(
     err.print(f"已写入 {outdir}")
 
 
+@app.command("import")
+def import_cmd(
+    paths: Annotated[list[Path], typer.Argument(help="文件或文件夹（只读文件夹顶层的 CSV/XLSX）/ files or folders")],
+    kind: Annotated[str | None, typer.Option(
+        help="强制指定文件类型 / force the kind: projects|subcontracts|workers|attendance|payroll|reports")] = None,
+    skip_invalid: Annotated[bool, typer.Option(
+        "--skip-invalid", help="导入有效行，把有误的行写入 <文件>.rejected.csv / import valid rows only")] = False,
+) -> None:
+    """导入住建局与平台的数据文件 / import roster, attendance, payroll, project and report files."""
+    from earlywarn.importer import describe, import_paths
+    from earlywarn.readers import KINDS
+    from earlywarn.services_common import open_session
+
+    if kind is not None and kind not in KINDS:
+        err.print(f"[red]未知的文件类型 {kind}，应为：{'、'.join(KINDS)}[/red]")
+        raise typer.Exit(2)
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        err.print(f"[red]找不到：{'、'.join(missing)}[/red]")
+        raise typer.Exit(2)
+    settings = get_settings()
+    with _progress() as progress, open_session(settings) as session:
+        tasks: dict[str, int] = {}
+
+        def report(name: str, done: int, total: int | None) -> None:
+            if name not in tasks:
+                tasks[name] = progress.add_task(f"导入 {name}", total=total)
+            progress.update(tasks[name], completed=done, total=total)
+
+        results = import_paths(session=session, settings=settings, paths=paths, kind=kind,
+                               skip_invalid=skip_invalid, progress=report)
+    summary = Table(title="导入结果")
+    for col, justify in (("文件", "left"), ("类型", "left"), ("结果", "left"), ("行数", "right"),
+                         ("已导入", "right"), ("有误", "right")):
+        summary.add_column(col, justify=justify)
+    for r in results:
+        status = {"succeeded": "[green]成功[/green]", "failed": "[red]失败[/red]",
+                  "duplicate": "[yellow]重复，未改动[/yellow]"}[r.status]
+        summary.add_row(r.filename, r.kind_label, status, f"{r.rows_total:,}", f"{r.rows_imported:,}",
+                        f"{r.rows_rejected:,}")
+    err.print(summary)
+    for r in results:
+        for notice in r.notices:
+            err.print(f"[dim]{r.filename}：{notice}[/dim]")
+        if r.status == "failed" or r.errors:
+            err.print(f"[bold]{r.filename}：{describe(r)}[/bold]")
+            if r.errors:
+                table = Table(show_lines=False)
+                for col in ("行", "列", "值", "原因"):
+                    table.add_column(col)
+                for e in r.errors:
+                    table.add_row(str(e.row), e.column or "", e.value or "", e.reason)
+                err.print(table)
+                if r.error_count > len(r.errors):
+                    err.print(f"（共 {r.error_count} 处错误，以上为前 {len(r.errors)} 处）")
+        elif r.status == "duplicate":
+            err.print(f"{r.filename}：{r.message}")
+    if any(r.status == "failed" for r in results):
+        raise typer.Exit(1)
+
+
 @app.command()
 def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
     """启动网页服务 / serve the web app."""

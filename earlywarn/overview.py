@@ -53,12 +53,14 @@ def county_overview(*, session: Session, townships: list[str]) -> CountyOverview
     for township, n in session.exec(select(Project.township, func.count()).group_by(Project.township)):
         bucket(township).projects = n
     worker_q = (select(Project.township, func.count(func.distinct(RosterEntry.worker_id)))
-                .select_from(RosterEntry).join(Project, Project.id == RosterEntry.project_id).group_by(Project.township))
+                .select_from(RosterEntry).join(Project, Project.id == RosterEntry.project_id)
+                .group_by(Project.township))
     for township, n in session.exec(worker_q):
         bucket(township).workers = n
     for township, n in session.exec(select(Report.township, func.count()).group_by(Report.township)):
         bucket(township).reports = n
-    warn_q = (select(Project.township, func.count()).select_from(RiskWarning).join(Project, Project.id == RiskWarning.project_id)
+    warn_q = (select(Project.township, func.count()).select_from(RiskWarning)
+              .join(Project, Project.id == RiskWarning.project_id)
               .where(RiskWarning.status.in_(OPEN_WARNING)).group_by(Project.township))
     for township, n in session.exec(warn_q):
         bucket(township).open_warnings = n

@@ -288,6 +288,7 @@ class ImportBatch(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     kind: str | None = Field(default=None, max_length=16)
     filename: str = Field(max_length=255)
+    job_id: str | None = Field(default=None, max_length=32, index=True)  # files uploaded together
     file_sha256: str = Field(max_length=64, index=True)
     content_sha256: str | None = Field(default=None, max_length=64, index=True)
     status: str = Field(default="queued", max_length=16)

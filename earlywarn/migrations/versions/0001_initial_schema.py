@@ -1,7 +1,7 @@
 """initial schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-28 11:01:49.874244
 
 The audit log is made append-only by triggers on both backends.
@@ -145,6 +145,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('kind', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=True),
     sa.Column('filename', sqlmodel.sql.sqltypes.AutoString(length=255), nullable=False),
+    sa.Column('job_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('file_sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('content_sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
     sa.Column('status', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
@@ -164,6 +165,7 @@ def upgrade() -> None:
     with op.batch_alter_table('import_batch', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_import_batch_content_sha256'), ['content_sha256'], unique=False)
         batch_op.create_index(batch_op.f('ix_import_batch_file_sha256'), ['file_sha256'], unique=False)
+        batch_op.create_index(batch_op.f('ix_import_batch_job_id'), ['job_id'], unique=False)
 
     op.create_table('informant',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -421,6 +423,7 @@ def downgrade() -> None:
 
     op.drop_table('informant')
     with op.batch_alter_table('import_batch', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_import_batch_job_id'))
         batch_op.drop_index(batch_op.f('ix_import_batch_file_sha256'))
         batch_op.drop_index(batch_op.f('ix_import_batch_content_sha256'))
 

@@ -1,0 +1,310 @@
+"""Per-kind lookups, in-file cross-row checks and writers used by :mod:`earlywarn.importer`.
+
+Writers run inside the importer's transaction and never commit. Small kinds (projects, chains, rosters,
+reports) are kept whole until the end, because some checks need the whole file (the subcontract tree);
+attendance and payroll stream in chunks through :func:`earlywarn.bulk.bulk_upsert`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import networkx as nx
+from sqlmodel import Session, select
+
+from earlywarn.bulk import bulk_upsert
+from earlywarn.identity import mask_id_number, mask_phone
+from earlywarn.import_rows import (
+    OVERPAY_FACTOR,
+    OVERPAY_SLACK_FEN,
+    AttendanceRecord,
+    Lookups,
+    PayrollRecord,
+    ProjectRecord,
+    ReportRecord,
+    RosterInfo,
+    RowError,
+    RowRejected,
+    SubcontractRecord,
+    WorkerRecord,
+)
+from earlywarn.informants import register_informant
+from earlywarn.privacy import Vault
+from earlywarn.readers import KINDS
+from earlywarn.tables import Company, Informant, Project, Report, RosterEntry, Subcontract, Worker
+
+
+def _zh(kind: str, column: str) -> str:
+    return KINDS[kind].column(column).zh
+
+
+def load_lookups(*, session: Session, kind: str, lookups: Lookups) -> None:
+    """Fill what this kind's validation needs from the database (committed state plus this transaction)."""
+    rows = session.exec(select(Project.id, Project.code, Company.name)
+                        .join(Company, Company.id == Project.general_contractor_id)).all()
+    lookups.projects = {code: pid for pid, code, _ in rows}
+    lookups.project_contractor = {pid: gc for pid, _, gc in rows}
+    if kind == "workers":
+        teams: dict[int, set[str]] = defaultdict(set)
+        for project_id, name in session.exec(select(Subcontract.project_id, Company.name)
+                                             .join(Company, Company.id == Subcontract.child_id)):
+            teams[project_id].add(name)
+        lookups.teams = dict(teams)
+    if kind in ("attendance", "payroll"):
+        q = (select(RosterEntry.project_id, Worker.id_hash, RosterEntry.worker_id, RosterEntry.entry_date,
+                    RosterEntry.exit_date, RosterEntry.daily_wage_fen)
+             .join(Worker, Worker.id == RosterEntry.worker_id))
+        lookups.roster = {(p, h): RosterInfo(w, e, x, wage) for p, h, w, e, x, wage in session.exec(q)}
+
+
+class InFileChecks:
+    """Duplicate rows and consistency across the rows of one file (streaming, bounded memory)."""
+
+    def __init__(self, kind: str):
+        self.kind = kind
+        self.seen: dict[Any, int] | set = {} if kind in ("projects", "workers", "subcontracts", "reports") else set()
+        self.due: dict[tuple[int, int, str], tuple[int, int]] = {}
+        self.paid: dict[tuple[int, int, str], int] = defaultdict(int)
+
+    def _dup(self, row_no: int, key: Any, column: str, what: str) -> None:
+        if isinstance(self.seen, dict):
+            first = self.seen.get(key)
+            if first is not None:
+                raise RowRejected([RowError(row_no, _zh(self.kind, column), None, f"与第 {first} 行重复（{what}）")])
+            self.seen[key] = row_no
+        else:
+            if key in self.seen:
+                reason = f"重复行（{what}已在本文件前面出现）"
+                raise RowRejected([RowError(row_no, _zh(self.kind, column), None, reason)])
+            self.seen.add(key)
+
+    def check(self, row_no: int, record: Any, raw: dict[str, Any]) -> None:
+        if isinstance(record, ProjectRecord):
+            self._dup(row_no, record.code, "project_code", "同一项目编号")
+        elif isinstance(record, SubcontractRecord):
+            self._dup(row_no, (record.project_id, record.child), "child", "同一项目中同一下级单位")
+        elif isinstance(record, WorkerRecord):
+            self._dup(row_no, (record.project_id, record.id_number), "id_number", "同一项目中同一身份证号")
+        elif isinstance(record, ReportRecord):
+            self._dup(row_no, record.uid, "text" if record.uid.startswith("sha:") else "report_id", "同一报告")
+        elif isinstance(record, AttendanceRecord):
+            # One int per key keeps a million keys in tens of MB.
+            key = (record.project_id << 44) | (record.worker_id << 20) | record.work_date.toordinal()
+            self._dup(row_no, key, "date", "同一项目、同一工人、同一日期")
+        elif isinstance(record, PayrollRecord):
+            self._check_payroll(row_no, record)
+
+    def _check_payroll(self, row_no: int, r: PayrollRecord) -> None:
+        self._dup(row_no, (r.project_id, r.worker_id, r.period, r.pay_date, r.amount_paid_fen), "amount_paid",
+                  "同一工人、同一月份、同一发放日期、同一金额")
+        month = (r.project_id, r.worker_id, r.period)
+        first = self.due.get(month)
+        if first is None:
+            self.due[month] = (r.amount_due_fen, row_no)
+        elif first[0] != r.amount_due_fen:
+            raise RowRejected([RowError(row_no, _zh("payroll", "amount_due"), None,
+                                        f"同一工人同一月份的应发金额与第 {first[1]} 行不一致")])
+        self.paid[month] += r.amount_paid_fen
+        if self.paid[month] > r.amount_due_fen * OVERPAY_FACTOR + OVERPAY_SLACK_FEN:
+            raise RowRejected([RowError(row_no, _zh("payroll", "amount_paid"), None,
+                                        f"{r.period} 月累计实发金额远高于应发金额，请核对")])
+
+
+class Writer:
+    streaming = False
+
+    def __init__(self, *, session: Session, vault: Vault, lookups: Lookups):
+        self.session = session
+        self.vault = vault
+        self.lookups = lookups
+
+    def final_check(self, buffer: list[tuple[int, dict, Any]]) -> list[tuple[int, dict, list[RowError]]]:
+        return []
+
+    def write(self, records: list) -> int:
+        raise NotImplementedError
+
+    def _companies(self) -> dict[str, Company]:
+        return {c.name: c for c in self.session.exec(select(Company))}
+
+    def _company(self, cache: dict[str, Company], name: str, credit_code: str | None, kind: str) -> Company:
+        company = cache.get(name)
+        if company is None:
+            company = Company(name=name, credit_code=credit_code, kind=kind)
+            self.session.add(company)
+            cache[name] = company
+        elif credit_code and not company.credit_code:
+            company.credit_code = credit_code
+            self.session.add(company)
+        return company
+
+    def _credit_conflicts(self, buffer, pairs) -> list[tuple[int, dict, list[RowError]]]:
+        """A credit code already held by a differently named unit is an error, not a silent merge."""
+        holders = {c.credit_code: c.name for c in self.session.exec(select(Company)) if c.credit_code}
+        bad = []
+        for row_no, raw, record in buffer:
+            errors = []
+            for name_attr, code_attr, column in pairs:
+                code, name = getattr(record, code_attr), getattr(record, name_attr)
+                if code and holders.setdefault(code, name) != name:
+                    errors.append(RowError(row_no, _zh(self.kind, column), code,
+                                           f"该统一社会信用代码已属于“{holders[code]}”"))
+            if errors:
+                bad.append((row_no, raw, errors))
+        return bad
+
+
+class ProjectWriter(Writer):
+    kind = "projects"
+
+    def final_check(self, buffer):
+        return self._credit_conflicts(buffer, [("general_contractor", "contractor_credit_code",
+                                                "contractor_credit_code")])
+
+    def write(self, records: list[ProjectRecord]) -> int:
+        companies = self._companies()
+        existing = {p.code: p for p in self.session.exec(select(Project))}
+        for r in records:
+            gc = self._company(companies, r.general_contractor, r.contractor_credit_code, "company")
+            self.session.flush()
+            project = existing.get(r.code) or Project(code=r.code, name=r.name, township=r.township,
+                                                       general_contractor_id=gc.id, start_date=r.start_date)
+            project.name, project.township, project.general_contractor_id = r.name, r.township, gc.id
+            project.owner, project.start_date, project.planned_end_date = r.owner, r.start_date, r.planned_end_date
+            project.contract_value_fen, project.wage_deposit_fen = r.contract_value_fen, r.wage_deposit_fen
+            project.has_wage_account, project.has_notice_board = r.has_wage_account, r.has_notice_board
+            self.session.add(project)
+        self.session.flush()
+        return len(records)
+
+
+class SubcontractWriter(Writer):
+    kind = "subcontracts"
+
+    def final_check(self, buffer):
+        bad = self._credit_conflicts(buffer, [("parent", "parent_credit_code", "parent_credit_code"),
+                                              ("child", "child_credit_code", "child_credit_code")])
+        skip = {row_no for row_no, _, _ in bad}
+        # The links of a project must form one tree under its general contractor.
+        existing: dict[int, dict[str, str]] = defaultdict(dict)
+        parent_of = Company.__table__.alias("p")
+        child_of = Company.__table__.alias("c")
+        q = (select(Subcontract.project_id, parent_of.c.name, child_of.c.name)
+             .join(parent_of, parent_of.c.id == Subcontract.parent_id)
+             .join(child_of, child_of.c.id == Subcontract.child_id))
+        for project_id, parent, child in self.session.exec(q):
+            existing[project_id][child] = parent
+        by_project: dict[int, list] = defaultdict(list)
+        for item in buffer:
+            if item[0] not in skip:
+                by_project[item[2].project_id].append(item)
+        for project_id, items in by_project.items():
+            links = dict(existing.get(project_id, {}))
+            for _, _, r in items:
+                links[r.child] = r.parent
+            graph = nx.DiGraph((p, c) for c, p in links.items())
+            root = self.lookups.project_contractor[project_id]
+            reachable = nx.descendants(graph, root) | {root} if root in graph else {root}
+            for row_no, raw, r in items:
+                if r.child == root:
+                    bad.append((row_no, raw, [RowError(row_no, _zh(self.kind, "child"), r.child,
+                                                       "施工总承包单位不能作为下级单位")]))
+                elif r.parent not in reachable:
+                    bad.append((row_no, raw, [RowError(row_no, _zh(self.kind, "parent"), r.parent,
+                                                       f"上级单位不在该项目以总包“{root}”为起点的分包链中")]))
+        return bad
+
+    def write(self, records: list[SubcontractRecord]) -> int:
+        companies = self._companies()
+        links = {(s.project_id, s.child_id): s for s in self.session.exec(select(Subcontract))}
+        for r in records:
+            parent = self._company(companies, r.parent, r.parent_credit_code, "company")
+            child_kind = "team" if r.kind == "team" or (not r.child_credit_code and r.child.endswith("班组")) \
+                else "company"
+            child = self._company(companies, r.child, r.child_credit_code, child_kind)
+            self.session.flush()
+            link = links.get((r.project_id, child.id)) or Subcontract(project_id=r.project_id, parent_id=parent.id,
+                                                                       child_id=child.id)
+            link.parent_id, link.kind = parent.id, r.kind
+            links[(r.project_id, child.id)] = link
+            self.session.add(link)
+        self.session.flush()
+        return len(records)
+
+
+class WorkerWriter(Writer):
+    kind = "workers"
+
+    def write(self, records: list[WorkerRecord]) -> int:
+        people: dict[str, WorkerRecord] = {}
+        for r in records:
+            people[r.id_number] = r  # the last row names the person
+        rows = []
+        for id_number, r in people.items():
+            rows.append((self.vault.blind_index(id_number), self.vault.encrypt(id_number), mask_id_number(id_number),
+                         r.name, r.birth_date, r.gender,
+                         self.vault.encrypt(r.phone) if r.phone else None, mask_phone(r.phone) if r.phone else None))
+        bulk_upsert(self.session, "worker", ("id_hash", "id_cipher", "id_masked", "name", "birth_date", "gender",
+                                             "phone_cipher", "phone_masked"), rows, ("id_hash",),
+                    ("name", "phone_cipher", "phone_masked"))
+        ids = dict(self.session.exec(select(Worker.id_hash, Worker.id)).all())
+        teams = dict(self.session.exec(select(Company.name, Company.id)).all())
+        roster = [(r.project_id, ids[self.vault.blind_index(r.id_number)], teams[r.team], r.trade, r.daily_wage_fen,
+                   r.entry_date, r.exit_date) for r in records]
+        bulk_upsert(self.session, "roster_entry", ("project_id", "worker_id", "team_id", "trade", "daily_wage_fen",
+                                                   "entry_date", "exit_date"), roster, ("project_id", "worker_id"),
+                    ("team_id", "trade", "daily_wage_fen", "entry_date", "exit_date"))
+        return len(records)
+
+
+class AttendanceWriter(Writer):
+    streaming = True
+
+    def write(self, records: list[AttendanceRecord]) -> int:
+        return bulk_upsert(self.session, "attendance", ("project_id", "worker_id", "work_date", "hours_centi"),
+                           [(r.project_id, r.worker_id, r.work_date, r.hours_centi) for r in records],
+                           ("project_id", "worker_id", "work_date"), ("hours_centi",))
+
+
+class PayrollWriter(Writer):
+    streaming = True
+
+    def write(self, records: list[PayrollRecord]) -> int:
+        return bulk_upsert(self.session, "payroll_payment",
+                           ("project_id", "worker_id", "period", "amount_due_fen", "amount_paid_fen", "pay_date",
+                            "channel"),
+                           [(r.project_id, r.worker_id, r.period, r.amount_due_fen, r.amount_paid_fen, r.pay_date,
+                             r.channel) for r in records],
+                           ("project_id", "worker_id", "period", "pay_date", "amount_paid_fen"),
+                           ("amount_due_fen", "channel"))
+
+
+class ReportWriter(Writer):
+    def write(self, records: list[ReportRecord]) -> int:
+        existing = {r.uid: r for r in self.session.exec(select(Report).where(Report.uid.in_([x.uid for x in records])))}
+        informants: dict[str, Informant] = {}
+        for r in records:
+            informant = None
+            if r.informant_code:
+                informant = informants.get(r.informant_code) or register_informant(
+                    session=self.session, vault=self.vault, township=r.township, ref_code=r.informant_code,
+                    commit=False)
+                informants[r.informant_code] = informant
+            report = existing.get(r.uid) or Report(uid=r.uid, received_at=r.received_at, text=r.text,
+                                                   source="import")
+            report.received_at, report.text, report.township = r.received_at, r.text, r.township
+            report.informant_id = informant.id if informant else None
+            report.project_id, report.project_code_text = r.project_id, r.project_code
+            report.employer_text, report.workers_involved = r.employer, r.workers_involved
+            report.amount_claimed_fen = r.amount_claimed_fen
+            report.collective = bool(r.workers_involved and r.workers_involved >= 10)
+            self.session.add(report)
+        self.session.flush()
+        return len(records)
+
+
+WRITERS: dict[str, type[Writer]] = {
+    "projects": ProjectWriter, "subcontracts": SubcontractWriter, "workers": WorkerWriter,
+    "attendance": AttendanceWriter, "payroll": PayrollWriter, "reports": ReportWriter,
+}
