@@ -1,0 +1,164 @@
+"""Import benchmark: the simulator's scale-1.0 county into SQLite and PostgreSQL, against a floor.
+
+    python bench/import_bench.py [--scale 1.0] [--seed 1] [--pg-url postgresql+psycopg://postgres@127.0.0.1/postgres]
+
+For each backend it prints rows per second, wall time, peak memory (RSS of a child process that does only
+the import) and the ratio to a floor measured in the same run: a plain bulk insert of the same rows with no
+validation — sqlite3 ``executemany`` in one transaction, PostgreSQL ``COPY``. Goals (issue 3): within 2× of
+the floor, under 30 s for SQLite, peak memory under 1 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+FILES = ("projects", "subcontracts", "workers", "attendance", "payroll", "reports")
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def child_import(url: str, folder: str, data_dir: str) -> None:
+    """Runs in a fresh process so its peak RSS is the import's own."""
+    from earlywarn.config import Settings
+    from earlywarn.importer import import_paths
+    from earlywarn.orgs import seed_org_tree
+    from earlywarn.services_common import open_session
+
+    settings = Settings(database_url=url, data_dir=Path(data_dir), secret_key="bench")
+    with open_session(settings) as session:
+        seed_org_tree(session=session, path=settings.reference_file)
+        start = time.perf_counter()
+        results = import_paths(session=session, settings=settings, paths=[Path(folder)])
+        elapsed = time.perf_counter() - start
+    bad = [(r.filename, r.status, r.message, [e.as_dict() for e in r.errors[:3]]) for r in results
+           if r.status != "succeeded"]
+    print(json.dumps({"seconds": elapsed, "rows": sum(r.rows_total for r in results),
+                      "imported": sum(r.rows_imported for r in results), "peak_mb": _peak_rss_mb(), "bad": bad}))
+
+
+def _rows(folder: Path, name: str):
+    with (folder / f"{name}.csv").open(encoding="utf-8", newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader)
+        return header, list(reader)
+
+
+def floor_sqlite(folder: Path) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        conn = sqlite3.connect(Path(tmp) / "floor.db", isolation_level=None)
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        total = 0.0
+        for name in FILES:
+            header, rows = _rows(folder, name)
+            conn.execute(f"CREATE TABLE {name} ({', '.join(h + ' TEXT' for h in header)})")
+            start = time.perf_counter()
+            conn.execute("BEGIN")
+            conn.executemany(f"INSERT INTO {name} VALUES ({', '.join('?' for _ in header)})", rows)
+            conn.execute("COMMIT")
+            total += time.perf_counter() - start
+        conn.close()
+    return total
+
+
+def floor_postgres(folder: Path, url: str) -> float:
+    import psycopg
+
+    dsn = url.replace("postgresql+psycopg://", "postgresql://")
+    total = 0.0
+    with psycopg.connect(dsn, autocommit=True) as admin:
+        admin.execute("DROP DATABASE IF EXISTS ew_bench_floor")
+        admin.execute("CREATE DATABASE ew_bench_floor")
+    try:
+        with psycopg.connect(dsn.rsplit("/", 1)[0] + "/ew_bench_floor") as conn:
+            for name in FILES:
+                header, rows = _rows(folder, name)
+                conn.execute(f"CREATE TABLE {name} ({', '.join(h + ' TEXT' for h in header)})")
+                start = time.perf_counter()
+                with conn.cursor() as cur, cur.copy(f"COPY {name} FROM STDIN") as copy:
+                    for row in rows:
+                        copy.write_row(row)
+                conn.commit()
+                total += time.perf_counter() - start
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as admin:
+            admin.execute("DROP DATABASE IF EXISTS ew_bench_floor WITH (FORCE)")
+    return total
+
+
+def run_child(url: str, folder: Path) -> dict:
+    with tempfile.TemporaryDirectory() as data_dir:
+        out = subprocess.run([sys.executable, __file__, "--child", url, str(folder), data_dir],
+                             capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--scale", type=float, default=1.0)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--pg-url", default=os.environ.get("EARLYWARN_BENCH_PG_URL",
+                                                          "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--child", nargs=3)
+    args = parser.parse_args()
+    if args.child:
+        child_import(*args.child)
+        return
+
+    from earlywarn.simulate import simulate_county
+
+    folder = ROOT / "bench" / "out" / f"county-seed{args.seed}-scale{args.scale}"
+    if not (folder / "reports.csv").exists():
+        print(f"simulating {folder.name} …", flush=True)
+        simulate_county(folder, seed=args.seed, scale=args.scale)
+    counts = {name: sum(1 for _ in (folder / f"{name}.csv").open(encoding="utf-8")) - 1 for name in FILES}
+    print("rows:", ", ".join(f"{k} {v:,}" for k, v in counts.items()))
+
+    with tempfile.TemporaryDirectory() as tmp:
+        sqlite = run_child(f"sqlite:///{tmp}/bench.db", folder)
+    floor = floor_sqlite(folder)
+    _report("SQLite", sqlite, floor, "sqlite3 executemany, one transaction")
+
+    import psycopg
+
+    dsn = args.pg_url.replace("postgresql+psycopg://", "postgresql://")
+    try:
+        with psycopg.connect(dsn, autocommit=True) as admin:
+            admin.execute("DROP DATABASE IF EXISTS ew_bench")
+            admin.execute("CREATE DATABASE ew_bench")
+    except psycopg.OperationalError as exc:
+        print(f"PostgreSQL: skipped ({exc})")
+        return
+    try:
+        pg = run_child(args.pg_url.rsplit("/", 1)[0] + "/ew_bench", folder)
+    finally:
+        with psycopg.connect(dsn, autocommit=True) as admin:
+            admin.execute("DROP DATABASE IF EXISTS ew_bench WITH (FORCE)")
+    _report("PostgreSQL", pg, floor_postgres(folder, args.pg_url), "COPY")
+
+
+def _report(name: str, result: dict, floor: float, floor_what: str) -> None:
+    if result["bad"]:
+        print(f"{name}: files not imported cleanly: {result['bad']}")
+    ratio = result["seconds"] / floor if floor else float("inf")
+    print(f"{name}: {result['rows']:,} rows in {result['seconds']:.1f} s = {result['rows'] / result['seconds']:,.0f} rows/s; "
+          f"peak RSS {result['peak_mb']:.0f} MB; floor ({floor_what}) {floor:.1f} s; ratio {ratio:.2f}× "
+          f"(goal ≤ 2×{', ≤ 30 s' if name == 'SQLite' else ''}, < 1024 MB)")
+
+
+if __name__ == "__main__":
+    main()
