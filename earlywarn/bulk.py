@@ -7,6 +7,7 @@ per-object path is ~10× slower). PostgreSQL: ``COPY`` into a temporary staging 
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from datetime import date
 
@@ -15,15 +16,19 @@ from sqlmodel import Session
 from earlywarn.tables import metadata
 
 
-def _sqlite_value(v):
-    # SQLAlchemy's Date type stores ISO text on SQLite; raw inserts must match it exactly.
-    return v.isoformat() if isinstance(v, date) else v
+# SQLAlchemy's Date type stores ISO text on SQLite; raw inserts must match it exactly. An adapter does the
+# conversion in C (per-value Python conversion cost more than the insert itself). It is registered for the
+# exact type ``date`` only; datetimes never take this path.
+sqlite3.register_adapter(date, date.isoformat)
 
 
 def bulk_upsert(session: Session, table: str, columns: Sequence[str], rows: list[tuple],
                 conflict: Sequence[str], update: Sequence[str] = ()) -> int:
     """Insert ``rows`` (tuples in ``columns`` order); on a natural-key conflict update ``update`` columns
-    (or leave the row as it is when ``update`` is empty). Returns the number of rows sent."""
+    (or leave the row as it is when ``update`` is empty). Returns the number of rows sent.
+
+    The rows of one call must have distinct keys (the importer's in-file checks see to it): PostgreSQL
+    refuses an ``ON CONFLICT DO UPDATE`` that touches one row twice."""
     if not rows:
         return 0
     conn = session.connection()
@@ -36,7 +41,7 @@ def bulk_upsert(session: Session, table: str, columns: Sequence[str], rows: list
         raw = conn.connection.dbapi_connection
         cur = raw.cursor()
         try:
-            cur.executemany(sql, [tuple(_sqlite_value(v) for v in row) for row in rows])
+            cur.executemany(sql, rows)
         finally:
             cur.close()
         return len(rows)
@@ -51,7 +56,5 @@ def bulk_upsert(session: Session, table: str, columns: Sequence[str], rows: list
         with cur.copy(f"COPY {stage} ({cols}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
-        # DISTINCT ON keeps PostgreSQL from refusing a batch that touches one key twice.
-        cur.execute(f"INSERT INTO {table} ({cols}) SELECT DISTINCT ON ({target}) {cols} FROM {stage} "
-                    f"ON CONFLICT ({target}) {action}")
+        cur.execute(f"INSERT INTO {table} ({cols}) SELECT {cols} FROM {stage} ON CONFLICT ({target}) {action}")
     return len(rows)

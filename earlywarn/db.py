@@ -63,7 +63,8 @@ def make_engine(settings: Settings) -> Engine:
             # pysqlite's implicit BEGIN would defer the write lock; we issue BEGIN IMMEDIATE ourselves.
             dbapi_conn.isolation_level = None
             cur = dbapi_conn.cursor()
-            for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000"):
+            for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=30000",
+                           "cache_size=-65536", "temp_store=MEMORY"):
                 cur.execute(f"PRAGMA {pragma}")
             cur.close()
 

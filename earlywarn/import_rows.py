@@ -7,6 +7,7 @@ roster, a team not in the chain, attendance outside entry/exit, …) are made he
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -85,6 +86,7 @@ class Lookups:
     teams: dict[int, set[str]] = field(default_factory=dict)  # project id → names that are a child in its chain
     roster: dict[tuple[int, str], RosterInfo] = field(default_factory=dict)  # (project id, id hash) → entry
     id_hasher: Callable[[str], str] = lambda s: s
+    memo: dict = field(default_factory=dict)  # (column, raw value) → parse outcome, for this file only
 
 
 def _display(column: str, value: Any) -> str | None:
@@ -96,14 +98,22 @@ def _display(column: str, value: Any) -> str | None:
     return text if len(text) <= 60 else text[:57] + "…"
 
 
+_BLANK = "必填项为空"
+MEMO_LIMIT = 500_000
+# Columns whose values repeat across rows; free text is never memoised.
+MEMO_COLUMNS = frozenset({"project_code", "id_number", "date", "hours", "period", "amount_due", "amount_paid",
+                          "pay_date", "channel", "team", "daily_wage", "entry_date", "exit_date", "township"})
+
+
 class Row:
     """Collects every column error of one row, so the user sees all of them at once."""
 
-    def __init__(self, kind: str, row_no: int, raw: dict[str, Any]):
+    def __init__(self, kind: str, row_no: int, raw: dict[str, Any], memo: dict | None = None):
         self.kind = KINDS[kind]
         self.row_no = row_no
         self.raw = raw
         self.errors: list[RowError] = []
+        self.memo = memo
 
     def label(self, column: str) -> str:
         return self.kind.column(column).zh
@@ -114,23 +124,42 @@ class Row:
 
     def get(self, column: str, parser: Callable[[Any], Any], *, required: bool = True) -> Any:
         value = self.raw.get(column)
+        memo = self.memo
+        if memo is not None and column in MEMO_COLUMNS:
+            # Attendance repeats a few hundred dates, codes and ID numbers a million times: parse each once.
+            key = (column, type(value), value)  # True == 1 in Python: the type keeps them apart
+            hit = memo.get(key)
+            if hit is None:
+                hit = memo[key] = self._parse(value, parser)
+                if len(memo) > MEMO_LIMIT:
+                    memo.clear()
+        else:
+            hit = self._parse(value, parser)
+        ok, out = hit
+        if ok:
+            return out
+        if out is not None and (required or out != _BLANK):
+            self.fail(column, out)
+        return None
+
+    @staticmethod
+    def _parse(value: Any, parser: Callable[[Any], Any]) -> tuple[bool, Any]:
+        """(True, parsed) or (False, Chinese reason); a blank cell is (True, None) or (False, _BLANK)."""
         if is_blank(value):
-            if required:
-                self.fail(column, "必填项为空")
-            return None
+            return (False, _BLANK)
         try:
-            return parser(value)
+            return (True, parser(value))
         except InvalidValue as exc:
-            self.fail(column, str(exc))
-            return None
+            return (False, str(exc))
 
     def done(self) -> None:
         if self.errors:
             raise RowRejected(self.errors)
 
 
+@functools.cache
 def _text(n: int) -> Callable[[Any], str]:
-    return lambda v: parse_text(v, max_len=n)
+    return functools.partial(parse_text, max_len=n)
 
 
 def _project_id(row: Row, lookups: Lookups) -> int | None:
@@ -163,7 +192,7 @@ class ProjectRecord:
 
 
 def validate_project(row_no: int, raw: dict[str, Any], lookups: Lookups) -> ProjectRecord:
-    row = Row("projects", row_no, raw)
+    row = Row("projects", row_no, raw, lookups.memo)
     code = row.get("project_code", _text(64))
     name = row.get("project_name", _text(200))
     township = row.get("township", _text(32))
@@ -195,7 +224,7 @@ class SubcontractRecord:
 
 
 def validate_subcontract(row_no: int, raw: dict[str, Any], lookups: Lookups) -> SubcontractRecord:
-    row = Row("subcontracts", row_no, raw)
+    row = Row("subcontracts", row_no, raw, lookups.memo)
     project_id = _project_id(row, lookups)
     parent = row.get("parent", _text(200))
     parent_code = row.get("parent_credit_code", normalize_credit_code, required=False)
@@ -243,7 +272,7 @@ def _phone(v: Any) -> str:
 
 
 def validate_worker(row_no: int, raw: dict[str, Any], lookups: Lookups) -> WorkerRecord:
-    row = Row("workers", row_no, raw)
+    row = Row("workers", row_no, raw, lookups.memo)
     project_id = _project_id(row, lookups)
     id_number = row.get("id_number", lambda v: normalize_id_number(v, today=lookups.today))
     name = row.get("name", _text(64))
@@ -284,7 +313,7 @@ def _on_roster(row: Row, lookups: Lookups, project_id: int | None) -> RosterInfo
 
 
 def validate_attendance(row_no: int, raw: dict[str, Any], lookups: Lookups) -> AttendanceRecord:
-    row = Row("attendance", row_no, raw)
+    row = Row("attendance", row_no, raw, lookups.memo)
     project_id = _project_id(row, lookups)
     info = _on_roster(row, lookups, project_id)
     day = row.get("date", parse_date)
@@ -320,7 +349,7 @@ def _channel(v: Any) -> str:
 
 
 def validate_payroll(row_no: int, raw: dict[str, Any], lookups: Lookups) -> PayrollRecord:
-    row = Row("payroll", row_no, raw)
+    row = Row("payroll", row_no, raw, lookups.memo)
     project_id = _project_id(row, lookups)
     info = _on_roster(row, lookups, project_id)
     period = row.get("period", parse_period)
@@ -354,7 +383,7 @@ class ReportRecord:
 
 
 def validate_report(row_no: int, raw: dict[str, Any], lookups: Lookups) -> ReportRecord:
-    row = Row("reports", row_no, raw)
+    row = Row("reports", row_no, raw, lookups.memo)
     report_id = row.get("report_id", _text(64), required=False)
     received = row.get("received_at", parse_datetime)
     informant = row.get("informant_id", _text(64), required=False)

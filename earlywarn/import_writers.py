@@ -105,10 +105,11 @@ class InFileChecks:
         elif first[0] != r.amount_due_fen:
             raise RowRejected([RowError(row_no, _zh("payroll", "amount_due"), None,
                                         f"同一工人同一月份的应发金额与第 {first[1]} 行不一致")])
-        self.paid[month] += r.amount_paid_fen
-        if self.paid[month] > r.amount_due_fen * OVERPAY_FACTOR + OVERPAY_SLACK_FEN:
+        total = self.paid[month] + r.amount_paid_fen
+        if total > r.amount_due_fen * OVERPAY_FACTOR + OVERPAY_SLACK_FEN:
             raise RowRejected([RowError(row_no, _zh("payroll", "amount_paid"), None,
                                         f"{r.period} 月累计实发金额远高于应发金额，请核对")])
+        self.paid[month] = total  # a rejected payment does not count towards the month
 
 
 class Writer:
@@ -124,6 +125,9 @@ class Writer:
 
     def write(self, records: list) -> int:
         raise NotImplementedError
+
+    def link_batch(self, batch_id: int) -> None:
+        """Called once the import's history row exists, inside the same transaction."""
 
     def _companies(self) -> dict[str, Company]:
         return {c.name: c for c in self.session.exec(select(Company))}
@@ -262,9 +266,10 @@ class AttendanceWriter(Writer):
     streaming = True
 
     def write(self, records: list[AttendanceRecord]) -> int:
-        return bulk_upsert(self.session, "attendance", ("project_id", "worker_id", "work_date", "hours_centi"),
-                           [(r.project_id, r.worker_id, r.work_date, r.hours_centi) for r in records],
-                           ("project_id", "worker_id", "work_date"), ("hours_centi",))
+        # Sorted in index order, a chunk lands in a few B-tree pages instead of thousands.
+        rows = sorted((r.project_id, r.work_date, r.worker_id, r.hours_centi) for r in records)
+        return bulk_upsert(self.session, "attendance", ("project_id", "work_date", "worker_id", "hours_centi"), rows,
+                           ("project_id", "work_date", "worker_id"), ("hours_centi",))
 
 
 class PayrollWriter(Writer):
@@ -281,6 +286,15 @@ class PayrollWriter(Writer):
 
 
 class ReportWriter(Writer):
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.touched: list[Report] = []
+
+    def link_batch(self, batch_id: int) -> None:
+        for report in self.touched:
+            report.import_batch_id = batch_id
+            self.session.add(report)
+
     def write(self, records: list[ReportRecord]) -> int:
         existing = {r.uid: r for r in self.session.exec(select(Report).where(Report.uid.in_([x.uid for x in records])))}
         informants: dict[str, Informant] = {}
@@ -300,6 +314,7 @@ class ReportWriter(Writer):
             report.amount_claimed_fen = r.amount_claimed_fen
             report.collective = bool(r.workers_involved and r.workers_involved >= 10)
             self.session.add(report)
+            self.touched.append(report)
         self.session.flush()
         return len(records)
 

@@ -25,7 +25,7 @@ from earlywarn.config import LOCAL_TZ, Settings
 from earlywarn.db import utcnow
 from earlywarn.identity import InvalidValue
 from earlywarn.import_rows import KIND_ORDER, VALIDATORS, Lookups, RowError, RowRejected
-from earlywarn.import_writers import WRITERS, InFileChecks, load_lookups
+from earlywarn.import_writers import WRITERS, InFileChecks, Writer, load_lookups
 from earlywarn.orgs import township_names
 from earlywarn.privacy import Vault
 from earlywarn.readers import KINDS, FileFormatError, TableReader, sniff_format
@@ -75,7 +75,7 @@ def expand_paths(paths: Iterable[Path]) -> list[Path]:
         p = Path(p)
         if p.is_dir():
             files.extend(sorted(c for c in p.iterdir() if c.is_file() and c.suffix.lower() in (".csv", ".xlsx")
-                                and not c.name.endswith(".rejected.csv")))
+                                and not c.name.endswith(".rejected.csv") and not c.name.startswith("~$")))
         else:
             files.append(p)
     return files
@@ -125,7 +125,9 @@ def describe(result: FileResult) -> str:
 
 def _duplicate_of(session: Session, *, file_hash: str | None = None, content_hash: str | None = None,
                   kind: str | None = None) -> ImportBatch | None:
-    q = select(ImportBatch).where(ImportBatch.status == "succeeded")
+    # Only a complete earlier import makes this one redundant: after --skip-invalid, re-running the file
+    # (say, once the missing roster is in) must still bring in the rows left out before.
+    q = select(ImportBatch).where(ImportBatch.status == "succeeded", ImportBatch.rows_rejected == 0)
     if file_hash:
         q = q.where(ImportBatch.file_sha256 == file_hash)
     if content_hash:
@@ -135,13 +137,14 @@ def _duplicate_of(session: Session, *, file_hash: str | None = None, content_has
 
 def _finish_batch(session: Session, settings: Settings, result: FileResult, *, file_hash: str,
                   content_hash: str | None, user: UserAccount | None, job_id: str | None,
-                  batch_id: int | None) -> None:
+                  batch_id: int | None, link: Callable[[int], None] | None = None) -> None:
     """Record the outcome (history + audit); commits. Runs inside the data transaction on success."""
     batch = session.get(ImportBatch, batch_id) if batch_id else None
     if batch is None:
         batch = ImportBatch(filename=result.filename[:255], file_sha256=file_hash, job_id=job_id,
                             uploaded_by=user.id if user else None)
     batch.kind = result.kind
+    batch.file_sha256 = file_hash
     batch.content_sha256 = content_hash
     batch.status = result.status
     batch.finished_at = utcnow()
@@ -156,6 +159,8 @@ def _finish_batch(session: Session, settings: Settings, result: FileResult, *, f
     session.add(batch)
     session.flush()
     result.batch_id = batch.id
+    if link is not None:
+        link(batch.id)
     record_audit(session=session, action=f"import.{result.status}", actor=user, object_type="import_batch",
                  object_id=batch.id, detail={"file": result.filename, "kind": result.kind, "sha256": file_hash,
                                              "rows": result.rows_total, "imported": result.rows_imported,
@@ -206,8 +211,8 @@ def import_file(*, session: Session, settings: Settings, path: Path, kind: str |
             _finish_batch(session, settings, result, file_hash=file_hash, content_hash=previous.content_sha256,
                           user=user, job_id=job_id, batch_id=batch_id)
             return result
-        content_hash = _run(session=session, settings=settings, reader=reader, result=result,
-                            skip_invalid=skip_invalid, progress=progress, today=today)
+        content_hash, writer = _run(session=session, settings=settings, reader=reader, result=result,
+                                    skip_invalid=skip_invalid, progress=progress, today=today)
     except FileFormatError as exc:  # e.g. undecodable bytes deep in the file
         return fail(str(exc))
     finally:
@@ -232,7 +237,7 @@ def import_file(*, session: Session, settings: Settings, path: Path, kind: str |
         return result
     result.status = "succeeded"
     _finish_batch(session, settings, result, file_hash=file_hash, content_hash=content_hash, user=user,
-                  job_id=job_id, batch_id=batch_id)
+                  job_id=job_id, batch_id=batch_id, link=writer.link_batch)
     return result
 
 
@@ -262,7 +267,7 @@ class _Rejects:
 
 
 def _run(*, session: Session, settings: Settings, reader: TableReader, result: FileResult, skip_invalid: bool,
-         progress: Progress | None, today: date | None) -> str:
+         progress: Progress | None, today: date | None) -> tuple[str, Writer]:
     kind = reader.kind
     vault = Vault(settings)
     lookups = Lookups(townships=frozenset(township_names(settings.reference_file)),
@@ -289,14 +294,15 @@ def _run(*, session: Session, settings: Settings, reader: TableReader, result: F
 
     for row_no, raw in reader.rows():
         rows_seen += 1
-        content.update(repr(sorted((k, str(v)) for k, v in raw.items())).encode())
+        content.update("\x1f".join(map(str, raw.values())).encode() + b"\x1e")
         try:
             record = validate(row_no, raw, lookups)
             checks.check(row_no, record, raw)
         except RowRejected as exc:
             reject(row_no, raw, exc.errors)
         else:
-            if skip_invalid or not result.error_count:
+            # Whole-file kinds keep every valid row, so their final checks (the chain) see the whole file.
+            if skip_invalid or not result.error_count or not writer.streaming:
                 buffer.append((row_no, raw, record))
         if writer.streaming and len(buffer) >= CHUNK:
             result.rows_imported += writer.write([r for _, _, r in buffer])
@@ -315,9 +321,11 @@ def _run(*, session: Session, settings: Settings, reader: TableReader, result: F
     result.rows_total = rows_seen
     if rejects is not None:
         result.rejected_path = rejects.close()
+        if result.rejected_path is None:  # a clean re-run must not leave an earlier run's rejects behind
+            rejects.path.unlink(missing_ok=True)
     if progress is not None:
         progress(result.filename, rows_seen, rows_seen)
-    return content.hexdigest()
+    return content.hexdigest(), writer
 
 
 def _cached(fn: Callable[[str], str]) -> Callable[[str], str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, MetaData, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, MetaData, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from earlywarn.db import UTCDateTime, utcnow
@@ -31,6 +31,11 @@ def _ts(**kw: Any) -> Any:
 
 def _now() -> Any:
     return Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+def _fen(**kw: Any) -> Any:
+    """Money in integer fen; 64-bit because a contract value passes 2^31 fen (￥21 million)."""
+    return Field(sa_type=BigInteger, **kw)
 
 
 def _json() -> Any:
@@ -111,9 +116,9 @@ class Project(SQLModel, table=True):
     owner: str | None = Field(default=None, max_length=200)
     start_date: date
     planned_end_date: date | None = None
-    contract_value_fen: int | None = None
+    contract_value_fen: int | None = _fen(default=None)
     has_wage_account: bool | None = None
-    wage_deposit_fen: int | None = None
+    wage_deposit_fen: int | None = _fen(default=None)
     has_notice_board: bool | None = None
     updated_at: datetime = _now()
 
@@ -153,7 +158,7 @@ class RosterEntry(SQLModel, table=True):
     worker_id: int = Field(foreign_key="worker.id", index=True)
     team_id: int = Field(foreign_key="company.id", index=True)
     trade: str | None = Field(default=None, max_length=32)
-    daily_wage_fen: int
+    daily_wage_fen: int = _fen()
     entry_date: date
     exit_date: date | None = None
 
@@ -162,10 +167,16 @@ class Attendance(SQLModel, table=True):
     """One worker-day on a project. Hours in hundredths (8.5 h = 850) so sums stay exact integers."""
 
     __tablename__ = "attendance"
-    __table_args__ = (UniqueConstraint("project_id", "worker_id", "work_date"),)
+    # Key order follows the files (project, then day): inserts append to the index instead of scattering,
+    # and "a project's days up to a date" — the wage check — is an index range. No separate worker index:
+    # a worker's days are found through the roster's projects.
+    # No foreign keys on this, the one table of a million rows: PostgreSQL runs two trigger checks per row
+    # (measured: 9 s instead of 4.5 s for 860,000 rows). The importer admits a row only for a worker on the
+    # project's roster, whose own foreign keys guarantee both exist, and nothing deletes projects or workers.
+    __table_args__ = (UniqueConstraint("project_id", "work_date", "worker_id"),)
     id: int | None = Field(default=None, primary_key=True)
-    project_id: int = Field(foreign_key="project.id")
-    worker_id: int = Field(foreign_key="worker.id", index=True)
+    project_id: int
+    worker_id: int
     work_date: date
     hours_centi: int
 
@@ -179,8 +190,8 @@ class PayrollPayment(SQLModel, table=True):
     project_id: int = Field(foreign_key="project.id")
     worker_id: int = Field(foreign_key="worker.id", index=True)
     period: str = Field(max_length=7)  # 'YYYY-MM', sorts and compares as text on both backends
-    amount_due_fen: int
-    amount_paid_fen: int
+    amount_due_fen: int = _fen()
+    amount_paid_fen: int = _fen()
     pay_date: date
     channel: str | None = Field(default=None, max_length=32)
 
@@ -218,7 +229,7 @@ class Report(SQLModel, table=True):
     employer_text: str | None = Field(default=None, max_length=200)
     text: str = Field(max_length=5000)
     workers_involved: int | None = None
-    amount_claimed_fen: int | None = None
+    amount_claimed_fen: int | None = _fen(default=None)
     category: str | None = Field(default=None, max_length=32)
     escalation: bool = False
     collective: bool = False
@@ -261,7 +272,7 @@ class MediationCase(SQLModel, table=True):
     assignee_id: int | None = Field(default=None, foreign_key="user_account.id", index=True)
     is_collective: bool = False
     workers_count: int | None = None
-    amount_claimed_fen: int | None = None
+    amount_claimed_fen: int | None = _fen(default=None)
     opened_at: datetime = _now()
     accepted_at: datetime | None = _ts(default=None)
     due_at: datetime | None = _ts(default=None)

@@ -78,9 +78,9 @@ def upgrade() -> None:
     sa.Column('owner', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('start_date', sa.Date(), nullable=False),
     sa.Column('planned_end_date', sa.Date(), nullable=True),
-    sa.Column('contract_value_fen', sa.Integer(), nullable=True),
+    sa.Column('contract_value_fen', sa.BigInteger(), nullable=True),
     sa.Column('has_wage_account', sa.Boolean(), nullable=True),
-    sa.Column('wage_deposit_fen', sa.Integer(), nullable=True),
+    sa.Column('wage_deposit_fen', sa.BigInteger(), nullable=True),
     sa.Column('has_notice_board', sa.Boolean(), nullable=True),
     sa.Column('updated_at', earlywarn.db.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['general_contractor_id'], ['company.id'], name=op.f('fk_project_general_contractor_id_company')),
@@ -115,13 +115,9 @@ def upgrade() -> None:
     sa.Column('worker_id', sa.Integer(), nullable=False),
     sa.Column('work_date', sa.Date(), nullable=False),
     sa.Column('hours_centi', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['project_id'], ['project.id'], name=op.f('fk_attendance_project_id_project')),
-    sa.ForeignKeyConstraint(['worker_id'], ['worker.id'], name=op.f('fk_attendance_worker_id_worker')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_attendance')),
-    sa.UniqueConstraint('project_id', 'worker_id', 'work_date', name=op.f('uq_attendance_project_id_worker_id_work_date'))
+    sa.UniqueConstraint('project_id', 'work_date', 'worker_id', name=op.f('uq_attendance_project_id_work_date_worker_id'))
     )
-    with op.batch_alter_table('attendance', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_attendance_worker_id'), ['worker_id'], unique=False)
 
     op.create_table('audit_log',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -193,8 +189,8 @@ def upgrade() -> None:
     sa.Column('project_id', sa.Integer(), nullable=False),
     sa.Column('worker_id', sa.Integer(), nullable=False),
     sa.Column('period', sqlmodel.sql.sqltypes.AutoString(length=7), nullable=False),
-    sa.Column('amount_due_fen', sa.Integer(), nullable=False),
-    sa.Column('amount_paid_fen', sa.Integer(), nullable=False),
+    sa.Column('amount_due_fen', sa.BigInteger(), nullable=False),
+    sa.Column('amount_paid_fen', sa.BigInteger(), nullable=False),
     sa.Column('pay_date', sa.Date(), nullable=False),
     sa.Column('channel', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.ForeignKeyConstraint(['project_id'], ['project.id'], name=op.f('fk_payroll_payment_project_id_project')),
@@ -229,7 +225,7 @@ def upgrade() -> None:
     sa.Column('worker_id', sa.Integer(), nullable=False),
     sa.Column('team_id', sa.Integer(), nullable=False),
     sa.Column('trade', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
-    sa.Column('daily_wage_fen', sa.Integer(), nullable=False),
+    sa.Column('daily_wage_fen', sa.BigInteger(), nullable=False),
     sa.Column('entry_date', sa.Date(), nullable=False),
     sa.Column('exit_date', sa.Date(), nullable=True),
     sa.ForeignKeyConstraint(['project_id'], ['project.id'], name=op.f('fk_roster_entry_project_id_project')),
@@ -285,7 +281,7 @@ def upgrade() -> None:
     sa.Column('assignee_id', sa.Integer(), nullable=True),
     sa.Column('is_collective', sa.Boolean(), nullable=False),
     sa.Column('workers_count', sa.Integer(), nullable=True),
-    sa.Column('amount_claimed_fen', sa.Integer(), nullable=True),
+    sa.Column('amount_claimed_fen', sa.BigInteger(), nullable=True),
     sa.Column('opened_at', earlywarn.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('accepted_at', earlywarn.db.UTCDateTime(timezone=True), nullable=True),
     sa.Column('due_at', earlywarn.db.UTCDateTime(timezone=True), nullable=True),
@@ -313,7 +309,7 @@ def upgrade() -> None:
     sa.Column('employer_text', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
     sa.Column('text', sqlmodel.sql.sqltypes.AutoString(length=5000), nullable=False),
     sa.Column('workers_involved', sa.Integer(), nullable=True),
-    sa.Column('amount_claimed_fen', sa.Integer(), nullable=True),
+    sa.Column('amount_claimed_fen', sa.BigInteger(), nullable=True),
     sa.Column('category', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=True),
     sa.Column('escalation', sa.Boolean(), nullable=False),
     sa.Column('collective', sa.Boolean(), nullable=False),
@@ -432,9 +428,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_audit_log_action'))
 
     op.drop_table('audit_log')
-    with op.batch_alter_table('attendance', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_attendance_worker_id'))
-
     op.drop_table('attendance')
     with op.batch_alter_table('user_account', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_user_account_role'))
