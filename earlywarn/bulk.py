@@ -15,7 +15,6 @@ from sqlmodel import Session
 
 from earlywarn.tables import metadata
 
-
 # SQLAlchemy's Date type stores ISO text on SQLite; raw inserts must match it exactly. An adapter does the
 # conversion in C (per-value Python conversion cost more than the insert itself). It is registered for the
 # exact type ``date`` only; datetimes never take this path.

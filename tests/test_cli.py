@@ -49,7 +49,8 @@ def test_db_upgrade_and_users_add(settings):
 
 def test_import_reports_errors_and_exit_code(settings, tmp_path):
     f = tmp_path / "projects.csv"
-    f.write_text("项目编号,项目名称,所属乡镇,施工总承包单位,开工日期\nP1,测试,火星镇,某公司,2025-01-01\n", encoding="gbk")
+    f.write_text("项目编号,项目名称,所属乡镇,施工总承包单位,开工日期\nP1,测试,火星镇,某公司,2025-01-01\n",
+                 encoding="gbk")
     r = run(settings, "import", str(f))
     assert r.returncode == 1
     assert "未知乡镇/街道" in r.stderr and "所属乡镇" in r.stderr
