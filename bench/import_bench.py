@@ -120,7 +120,7 @@ def main() -> None:
         child_import(*args.child)
         return
 
-    from earlywarn.simulate import simulate_county
+    from earlywarn.simulation import simulate_county
 
     folder = ROOT / "bench" / "out" / f"county-seed{args.seed}-scale{args.scale}"
     if not (folder / "reports.csv").exists():
@@ -156,7 +156,8 @@ def _report(name: str, result: dict, floor: float, floor_what: str) -> None:
     if result["bad"]:
         print(f"{name}: files not imported cleanly: {result['bad']}")
     ratio = result["seconds"] / floor if floor else float("inf")
-    print(f"{name}: {result['rows']:,} rows in {result['seconds']:.1f} s = {result['rows'] / result['seconds']:,.0f} rows/s; "
+    rate = result["rows"] / result["seconds"]
+    print(f"{name}: {result['rows']:,} rows in {result['seconds']:.1f} s = {rate:,.0f} rows/s; "
           f"peak RSS {result['peak_mb']:.0f} MB; floor ({floor_what}) {floor:.1f} s; ratio {ratio:.2f}× "
           f"(goal ≤ 2×{', ≤ 30 s' if name == 'SQLite' else ''}, < 1024 MB)")
 

@@ -98,7 +98,7 @@ def simulate(
     scale: Annotated[float, typer.Option(help="规模，1.0 为参照县（约 100 个项目）/ 1.0 = reference county")] = 1.0,
 ) -> None:
     """生成模拟县数据（六类输入文件 + truth/disputes.csv）/ write a synthetic county."""
-    from earlywarn.simulate import simulate_county
+    from earlywarn.simulation import simulate_county
 
     if scale <= 0 or scale > 20:
         err.print("[red]--scale 应在 0 到 20 之间[/red]")

@@ -56,7 +56,7 @@ def prepare_demo(*, settings: Settings, console: Console | None = None) -> DemoR
 
 def _load_demo_county(*, settings: Settings, session, console: Console) -> None:
     """Simulate the demo county once into data_dir and import it (the import is idempotent)."""
-    from earlywarn.simulate import simulate_county
+    from earlywarn.simulation import simulate_county
 
     folder = settings.data_dir / f"demo-county-seed{DEMO_SEED}"
     if not (folder / "projects.csv").exists():

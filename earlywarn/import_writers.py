@@ -66,6 +66,7 @@ class InFileChecks:
         self.seen: dict[Any, int] | set = {} if kind in ("projects", "workers", "subcontracts", "reports") else set()
         self.due: dict[tuple[int, int, str], tuple[int, int]] = {}
         self.paid: dict[tuple[int, int, str], int] = defaultdict(int)
+        self.check = getattr(self, f"_check_{kind}")  # bound once: this runs a million times a file
 
     def _dup(self, row_no: int, key: Any, column: str, what: str) -> None:
         if isinstance(self.seen, dict):
@@ -79,21 +80,26 @@ class InFileChecks:
                 raise RowRejected([RowError(row_no, _zh(self.kind, column), None, reason)])
             self.seen.add(key)
 
-    def check(self, row_no: int, record: Any, raw: dict[str, Any]) -> None:
-        if isinstance(record, ProjectRecord):
-            self._dup(row_no, record.code, "project_code", "同一项目编号")
-        elif isinstance(record, SubcontractRecord):
-            self._dup(row_no, (record.project_id, record.child), "child", "同一项目中同一下级单位")
-        elif isinstance(record, WorkerRecord):
-            self._dup(row_no, (record.project_id, record.id_number), "id_number", "同一项目中同一身份证号")
-        elif isinstance(record, ReportRecord):
-            self._dup(row_no, record.uid, "text" if record.uid.startswith("sha:") else "report_id", "同一报告")
-        elif isinstance(record, AttendanceRecord):
-            # One int per key keeps a million keys in tens of MB.
-            key = (record.project_id << 44) | (record.worker_id << 20) | record.work_date.toordinal()
-            self._dup(row_no, key, "date", "同一项目、同一工人、同一日期")
-        elif isinstance(record, PayrollRecord):
-            self._check_payroll(row_no, record)
+    def _check_projects(self, row_no: int, r: ProjectRecord) -> None:
+        self._dup(row_no, r.code, "project_code", "同一项目编号")
+
+    def _check_subcontracts(self, row_no: int, r: SubcontractRecord) -> None:
+        self._dup(row_no, (r.project_id, r.child), "child", "同一项目中同一下级单位")
+
+    def _check_workers(self, row_no: int, r: WorkerRecord) -> None:
+        self._dup(row_no, (r.project_id, r.id_number), "id_number", "同一项目中同一身份证号")
+
+    def _check_reports(self, row_no: int, r: ReportRecord) -> None:
+        self._dup(row_no, r.uid, "text" if r.uid.startswith("sha:") else "report_id", "同一报告")
+
+    def _check_attendance(self, row_no: int, r: AttendanceRecord) -> None:
+        # One int per key keeps a million keys in tens of MB; the common case is two set operations.
+        key = (r.project_id << 44) | (r.worker_id << 20) | r.work_date.toordinal()
+        seen = self.seen
+        if key in seen:
+            raise RowRejected([RowError(row_no, _zh("attendance", "date"), None,
+                                        "重复行（同一项目、同一工人、同一日期已在本文件前面出现）")])
+        seen.add(key)
 
     def _check_payroll(self, row_no: int, r: PayrollRecord) -> None:
         self._dup(row_no, (r.project_id, r.worker_id, r.period, r.pay_date, r.amount_paid_fen), "amount_paid",

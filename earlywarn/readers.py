@@ -681,23 +681,37 @@ class TableReader:
         """Yield ``(row_number, {canonical_name: raw_value})`` for each non-empty data row. The row number
         is the spreadsheet row a user sees (header = 1, first data row = 2 in the usual layout). Every
         column of the kind is a key: a column absent from the file gives None, an empty cell ``''``."""
-        names = KINDS[self.kind].column_names if self.kind else []
-        width = len(self.headers)
-        mapped = sorted(self.column_map.items())
+        for n, cells in self.records():
+            row = self.as_dict(n, cells)
+            if row is not None:
+                yield n, row
+
+    def records(self) -> Iterator[tuple[int, list[Any]]]:
+        """The data rows as raw cell lists (row number, cells), blank rows included; see :meth:`as_dict`.
+        The importer's fast path reads these directly and builds a dict only for a row it must examine."""
         for n, cells in self._raw_rows():
-            if n <= self.header_row:
-                continue
-            if all(_is_blank_cell(c) for c in cells):
-                continue
-            if len(cells) > width and any(not _is_blank_cell(c) for c in cells[width:]):
-                self._note_extra_cells(n, len(cells) - width)
-            row: dict[str, Any] = dict.fromkeys(names)
-            for i, name in mapped:
-                v = cells[i] if i < len(cells) else ""
-                if name in IDENTIFIER_COLUMNS and not isinstance(v, str):
-                    v = _identifier_text(v)
-                row[name] = v
-            yield n, row
+            if n > self.header_row:
+                yield n, cells
+
+    @property
+    def index_of(self) -> dict[str, int]:
+        """Canonical column name → cell index."""
+        return {name: i for i, name in self.column_map.items()}
+
+    def as_dict(self, n: int, cells: list[Any]) -> dict[str, Any] | None:
+        """``{canonical_name: raw_value}`` for a record, or None for a blank row."""
+        if all(_is_blank_cell(c) for c in cells):
+            return None
+        width = len(self.headers)
+        if len(cells) > width and any(not _is_blank_cell(c) for c in cells[width:]):
+            self._note_extra_cells(n, len(cells) - width)
+        row: dict[str, Any] = dict.fromkeys(KINDS[self.kind].column_names if self.kind else [])
+        for i, name in self.column_map.items():
+            v = cells[i] if i < len(cells) else ""
+            if name in IDENTIFIER_COLUMNS and not isinstance(v, str):
+                v = _identifier_text(v)
+            row[name] = v
+        return row
 
     def _note_extra_cells(self, n: int, extra: int) -> None:
         if n in self._extra_cell_rows:

@@ -945,7 +945,7 @@ class Simulated:
 
 @pytest.fixture(scope="session")
 def simulated(tmp_path_factory) -> Simulated:
-    from earlywarn.simulate import simulate_county
+    from earlywarn.simulation import simulate_county
 
     folder = tmp_path_factory.mktemp("simulated") / "county"
     return Simulated(folder, simulate_county(folder, seed=1, scale=0.02))

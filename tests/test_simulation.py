@@ -13,7 +13,7 @@ import networkx as nx
 import pytest
 from stdnum.cn import ric, uscc
 
-from earlywarn.simulate import HEADERS, TOWNSHIPS, SimulationSummary, simulate_county, spring_festival
+from earlywarn.simulation import HEADERS, TOWNSHIPS, SimulationSummary, simulate_county, spring_festival
 
 INPUT_FILES = ["projects", "subcontracts", "workers", "attendance", "payroll", "reports"]
 
