@@ -18,7 +18,9 @@ from earlywarn.deps import LoginRequired
 from earlywarn.i18n import gettext as _
 from earlywarn.jobs import JobRunner, recover_interrupted
 from earlywarn.migrate import upgrade_database
+from earlywarn.rules import load_rules
 from earlywarn.security import SecurityMiddleware
+from earlywarn.sites import CheckCache
 from earlywarn.templating import build_templates
 
 log = logging.getLogger("earlywarn")
@@ -36,6 +38,8 @@ def create_app(settings: Settings | None = None, *, upgrade: bool = True) -> Fas
         app.state.engine = make_engine(settings)
         app.state.templates = build_templates(settings.web_dir)
         settings.resolved_secret()  # fail at start-up, not on the first ID number, if the key is unusable
+        app.state.ruleset = load_rules(settings.rules_dir)
+        app.state.check_cache = CheckCache()
         recover_interrupted(app.state.engine)
         app.state.jobs = JobRunner(settings=settings, engine=app.state.engine)
         yield
@@ -47,10 +51,11 @@ def create_app(settings: Settings | None = None, *, upgrade: bool = True) -> Fas
     app.add_middleware(SecurityMiddleware, settings=settings)
     app.mount("/static", StaticFiles(directory=settings.web_dir / "static"), name="static")
 
-    from earlywarn import api, import_pages, pages
+    from earlywarn import api, import_pages, pages, site_pages
 
     app.include_router(pages.router)
     app.include_router(import_pages.router)
+    app.include_router(site_pages.router)
     app.include_router(api.router)
     _install_error_pages(app)
     return app

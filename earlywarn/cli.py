@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -21,6 +22,9 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 err = Console(stderr=True)
 out = Console()
+
+ROLE_ZH = {"informant": "信息员", "informant_manager": "信息员管理员", "mediator": "调解员",
+           "wage_checker": "住建工资核查员", "leader": "县总领导", "admin": "系统管理员"}
 
 Host = Annotated[str, typer.Option(help="监听地址 / address to listen on")]
 Port = Annotated[int, typer.Option(help="端口 / port")]
@@ -184,6 +188,100 @@ def import_cmd(
 
 
 @app.command()
+def check(
+    as_of: Annotated[str | None, typer.Option("--as-of", help="核查日期 YYYY-MM-DD，默认今天 / as-of date")] = None,
+    project: Annotated[str | None, typer.Option(help="只核查一个项目（项目编号）/ one project")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table | csv | json")] = "table",
+    out_file: Annotated[Path | None, typer.Option("--out", help="写入文件而非标准输出 / write to a file")] = None,
+) -> None:
+    """工资核查：各项目合规等级、规则命中、欠薪人数与金额 / the wage check."""
+    import csv
+    import io
+    import json
+
+    from earlywarn.parsing import parse_date
+    from earlywarn.rules import load_rules
+    from earlywarn.services_common import open_session
+    from earlywarn.wagecheck import CSV_COLUMNS, as_json, csv_rows, run_check
+
+    if fmt not in ("table", "csv", "json"):
+        err.print("[red]--format 应为 table、csv 或 json[/red]")
+        raise typer.Exit(2)
+    settings = get_settings()
+    try:
+        day = parse_date(as_of) if as_of else _today()
+    except ValueError as exc:
+        err.print(f"[red]--as-of：{exc}[/red]")
+        raise typer.Exit(2) from None
+    ruleset = load_rules(settings.rules_dir)
+    with open_session(settings) as session:
+        err.print(f"工资核查，核查日 {day.isoformat()} …")
+        results = run_check(session=session, ruleset=ruleset, as_of=day, min_wage_tier=settings.min_wage_tier,
+                            pay_day=settings.pay_day, project_code=project)
+    if project and not results:
+        err.print(f"[yellow]项目 {project} 不存在，或在 {day.isoformat()} 之前没有考勤与工资记录[/yellow]")
+    if fmt == "table":
+        _print_check_table(results, day, detail=project is not None)
+        return
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        writer.writerows(csv_rows(results))
+        text = buf.getvalue()
+    else:
+        text = json.dumps(as_json(results, day), ensure_ascii=False, indent=2) + "\n"
+    if out_file:
+        out_file.write_text(text, encoding="utf-8")
+        err.print(f"已写入 {out_file}（{len(results)} 个项目）")
+    else:
+        sys.stdout.write(text)
+
+
+def _today():
+    from earlywarn.config import LOCAL_TZ
+    from earlywarn.db import utcnow
+
+    return utcnow().astimezone(LOCAL_TZ).date()
+
+
+LEVEL_ZH = {"red": "[red]红[/red]", "orange": "[dark_orange]橙[/dark_orange]", "yellow": "[yellow]黄[/yellow]",
+            "green": "[green]绿[/green]", "blue": "[blue]蓝[/blue]", "none": "—"}
+
+
+def _print_check_table(results, day, *, detail: bool) -> None:
+    from earlywarn.i18n import format_money
+
+    table = Table(title=f"工资核查（核查日 {day.isoformat()}）")
+    for col, justify in (("项目编号", "left"), ("项目名称", "left"), ("乡镇", "left"), ("等级", "center"),
+                         ("欠薪人数", "right"), ("欠薪金额", "right"), ("最长逾期天数", "right"), ("命中规则", "left")):
+        table.add_column(col, justify=justify)
+    for pc in results:
+        rules = "、".join(f"{h.rule.title}×{h.fired}" for h in pc.hits if h.fired and h.live)
+        table.add_row(pc.code, pc.name, pc.township, LEVEL_ZH.get(pc.level, pc.level), str(pc.workers_owed),
+                      format_money(pc.amount_owed_fen), str(pc.oldest_overdue_days), rules or "—")
+    out.print(table)
+    if not detail:
+        return
+    for pc in results:
+        hits = Table(title=f"{pc.code} 规则命中")
+        for col in ("规则", "等级", "命中", "未核查（缺数据）", "法律依据"):
+            hits.add_column(col)
+        for h in pc.hits:
+            mode = "" if h.live else "（试运行）"
+            hits.add_row(f"{h.rule.title}{mode}", LEVEL_ZH.get(h.rule.level, h.rule.level), str(h.fired),
+                         str(h.not_checked), "；".join(f"《{b.law}》{b.article}" for b in h.rule.legal_basis))
+        out.print(hits)
+        workers = Table(title=f"{pc.code} 欠薪工人")
+        for col in ("姓名", "身份证号", "班组", "欠薪月份", "欠薪金额"):
+            workers.add_column(col)
+        for w in pc.owed:
+            months = "、".join(f"{p}（{format_money(o)}，逾期{d}天）" for p, o, d in w.months)
+            workers.add_row(w.name, w.id_masked, w.team, months, format_money(w.owed_fen))
+        out.print(workers)
+
+
+@app.command()
 def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
     """启动网页服务 / serve the web app."""
     import uvicorn
@@ -205,7 +303,7 @@ def demo(host: Host = "127.0.0.1", port: Port = 8000,
     for col in ("角色", "用户名", "密码"):
         table.add_column(col)
     for role, username, password in result.accounts:
-        table.add_row(role, username, password or "（已存在；可用 earlywarn users passwd 重设）")
+        table.add_row(ROLE_ZH.get(role, role), username, password or "（已存在；可用 earlywarn users passwd 重设）")
     out.print(table)
     if not no_serve:
         out.print(f"打开 http://{host}:{port}/ 登录")

@@ -13,6 +13,7 @@ from typing import Any
 import networkx as nx
 from sqlmodel import Session, select
 
+from earlywarn.balances import refresh_month_summary
 from earlywarn.bulk import bulk_upsert
 from earlywarn.identity import mask_id_number, mask_phone
 from earlywarn.import_rows import (
@@ -135,6 +136,9 @@ class Writer:
     def link_batch(self, batch_id: int) -> None:
         """Called once the import's history row exists, inside the same transaction."""
 
+    def finish(self) -> None:
+        """Called after the last write, inside the import's transaction: derived data is brought up to date."""
+
     def _companies(self) -> dict[str, Company]:
         return {c.name: c for c in self.session.exec(select(Company))}
 
@@ -243,10 +247,22 @@ class SubcontractWriter(Writer):
         return len(records)
 
 
-class WorkerWriter(Writer):
+class _SummaryKeeper(Writer):
+    """Attendance and rosters (the daily wage) feed the monthly attendance summary of their projects."""
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.projects: set[int] = set()
+
+    def finish(self) -> None:
+        refresh_month_summary(session=self.session, project_ids=self.projects)
+
+
+class WorkerWriter(_SummaryKeeper):
     kind = "workers"
 
     def write(self, records: list[WorkerRecord]) -> int:
+        self.projects.update(r.project_id for r in records)
         people: dict[str, WorkerRecord] = {}
         for r in records:
             people[r.id_number] = r  # the last row names the person
@@ -268,10 +284,11 @@ class WorkerWriter(Writer):
         return len(records)
 
 
-class AttendanceWriter(Writer):
+class AttendanceWriter(_SummaryKeeper):
     streaming = True
 
     def write(self, records: list[AttendanceRecord]) -> int:
+        self.projects.update(r.project_id for r in records)
         # Sorted in index order, a chunk lands in a few B-tree pages instead of thousands.
         rows = sorted((r.project_id, r.work_date, r.worker_id, r.hours_centi) for r in records)
         return bulk_upsert(self.session, "attendance", ("project_id", "work_date", "worker_id", "hours_centi"), rows,

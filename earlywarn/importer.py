@@ -236,6 +236,7 @@ def import_file(*, session: Session, settings: Settings, path: Path, kind: str |
                       job_id=job_id, batch_id=batch_id)
         return result
     result.status = "succeeded"
+    writer.finish()
     _finish_batch(session, settings, result, file_hash=file_hash, content_hash=content_hash, user=user,
                   job_id=job_id, batch_id=batch_id, link=writer.link_batch)
     return result

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import case, func
+from sqlalchemy import func
 from sqlmodel import Session, select
 
 from earlywarn.tables import (
-    Attendance,
-    Company,
     ImportBatch,
     Informant,
     MediationCase,
@@ -74,35 +72,6 @@ def county_overview(*, session: Session, townships: list[str]) -> CountyOverview
                                 .where(MediationCase.status.not_in(OPEN_CASE_EXCLUDED))).one(),
         townships=list(rows.values()),
     )
-
-
-@dataclass
-class SiteRow:
-    id: int
-    code: str
-    name: str
-    township: str
-    contractor: str
-    roster: int
-    on_site: int
-    last_attendance: object
-
-
-def list_sites(*, session: Session, township: str | None = None) -> list[SiteRow]:
-    roster = (select(RosterEntry.project_id, func.count().label("n"),
-                     func.sum(case((RosterEntry.exit_date.is_(None), 1), else_=0)).label("on"))
-              .group_by(RosterEntry.project_id).subquery())
-    last = (select(Attendance.project_id, func.max(Attendance.work_date).label("last"))
-            .group_by(Attendance.project_id).subquery())
-    q = (select(Project, Company.name, roster.c.n, roster.c.on, last.c.last)
-         .join(Company, Company.id == Project.general_contractor_id)
-         .outerjoin(roster, roster.c.project_id == Project.id)
-         .outerjoin(last, last.c.project_id == Project.id)
-         .order_by(Project.township, Project.code))
-    if township:
-        q = q.where(Project.township == township)
-    return [SiteRow(p.id, p.code, p.name, p.township, contractor, n or 0, int(on or 0), last_day)
-            for p, contractor, n, on, last_day in session.exec(q)]
 
 
 def list_reports(*, session: Session, limit: int = 200, informant_id: int | None = None) -> list[tuple]:

@@ -20,7 +20,6 @@ from earlywarn.tables import UserAccount
 router = APIRouter(dependencies=[Depends(load_auth)], default_response_class=HTMLResponse)
 
 Leader = Annotated[UserAccount, Depends(require_roles(Role.leader, Role.admin))]
-Checker = Annotated[UserAccount, Depends(require_roles(Role.wage_checker, Role.mediator, Role.leader, Role.admin))]
 Mediator = Annotated[UserAccount, Depends(require_roles(Role.mediator, Role.leader, Role.admin))]
 InformantUser = Annotated[UserAccount, Depends(require_roles(Role.informant))]
 InformantManager = Annotated[UserAccount, Depends(require_roles(Role.informant_manager, Role.admin))]
@@ -88,17 +87,9 @@ def switch_language(request: Request, settings: SettingsDep, lang: Annotated[str
 
 @router.get("/dashboard")
 def dashboard(request: Request, session: SessionDep, settings: SettingsDep, user: Leader):
-    data = overview.county_overview(session=session, townships=township_names(settings.reference_file))
-    return render(request, "dashboard.html", overview=data)
-
-
-@router.get("/sites")
-def sites(request: Request, session: SessionDep, settings: SettingsDep, user: Checker,
-          township: str | None = None):
     towns = township_names(settings.reference_file)
-    township = township if township in towns else None
-    return render(request, "sites.html", sites=overview.list_sites(session=session, township=township),
-                  townships=towns, township=township)
+    data = overview.county_overview(session=session, townships=towns)
+    return render(request, "dashboard.html", overview=data, townships=towns)
 
 
 @router.get("/reports")

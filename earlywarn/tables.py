@@ -181,6 +181,24 @@ class Attendance(SQLModel, table=True):
     hours_centi: int
 
 
+class AttendanceMonth(SQLModel, table=True):
+    """Attendance summed per worker-month, kept by the importer (derived data, rebuilt per project).
+
+    The wage check reads whole months from here and only the as-of date's own month from ``attendance``:
+    a county check then aggregates tens of thousands of rows instead of a million."""
+
+    __tablename__ = "attendance_month"
+    __table_args__ = (UniqueConstraint("project_id", "period", "worker_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    project_id: int = Field(foreign_key="project.id")
+    worker_id: int = Field(foreign_key="worker.id")
+    period: str = Field(max_length=7)
+    earned_x800: int = Field(sa_type=BigInteger)  # Σ daily_wage_fen × hours_centi (÷ 800 = fen)
+    days: int
+    first_day: date
+    last_day: date
+
+
 class PayrollPayment(SQLModel, table=True):
     __tablename__ = "payroll_payment"
     __table_args__ = (

@@ -1,0 +1,150 @@
+"""Routes for the wage check: the site list and page, the worker page, the rectification notice, JSON."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import HTMLResponse, Response
+
+from earlywarn import sites
+from earlywarn.audit import record_audit
+from earlywarn.chain import chain_as_svg, chain_depth
+from earlywarn.charts import bar_pairs_svg
+from earlywarn.config import LOCAL_TZ
+from earlywarn.db import utcnow
+from earlywarn.deps import SessionDep, SettingsDep, load_auth, require_roles
+from earlywarn.enums import Role
+from earlywarn.i18n import gettext as _
+from earlywarn.notice import render_notice_docx
+from earlywarn.orgs import township_names
+from earlywarn.parsing import parse_date
+from earlywarn.tables import UserAccount
+from earlywarn.wagecheck import as_json
+
+router = APIRouter(dependencies=[Depends(load_auth)])
+Viewer = Annotated[UserAccount, Depends(require_roles(Role.wage_checker, Role.mediator, Role.leader, Role.admin))]
+Issuer = Annotated[UserAccount, Depends(require_roles(Role.wage_checker, Role.admin))]
+NOTICE_DAYS = 15  # a common rectification period; the checker can issue a new notice with another date
+
+
+def _as_of(value: str | None) -> date:
+    if value:
+        try:
+            return parse_date(value)
+        except ValueError:
+            raise HTTPException(status_code=400, detail=_("日期格式应为 2025-03-05")) from None
+    return utcnow().astimezone(LOCAL_TZ).date()
+
+
+def _render(request: Request, name: str, **context):
+    return request.app.state.templates.TemplateResponse(request=request, name=name, context=context)
+
+
+def _checks(request: Request, session, settings, as_of: date):
+    return request.app.state.check_cache.get(session=session, settings=settings, ruleset=request.app.state.ruleset,
+                                             as_of=as_of)
+
+
+@router.get("/sites", response_class=HTMLResponse)
+def site_list(request: Request, session: SessionDep, settings: SettingsDep, user: Viewer,
+              township: str | None = None, level: str | None = None, sort: str = "level", desc: int = 1,
+              as_of: str | None = None):
+    day = _as_of(as_of)
+    towns = township_names(settings.reference_file)
+    rows = sites.filter_sort(_checks(request, session, settings, day), township=township if township in towns else None,
+                             level=level if level in sites.LEVEL_RANK else None, sort=sort, descending=bool(desc))
+    return _render(request, "sites.html", rows=rows, townships=towns, township=township, level=level, sort=sort,
+                   desc=desc, as_of=day, total_owed=sum(r.amount_owed_fen for r in rows))
+
+
+def _detail(request: Request, session, settings, code: str, as_of: date):
+    project = sites.project_by_code(session=session, code=code)
+    if project is None:
+        raise HTTPException(status_code=404)
+    detail = sites.site_detail(session=session, settings=settings, ruleset=request.app.state.ruleset,
+                               project=project, as_of=as_of)
+    if detail is None:
+        raise HTTPException(status_code=404, detail=_("该项目在核查日之前没有考勤与工资记录"))
+    return detail
+
+
+@router.get("/sites/{code}", response_class=HTMLResponse)
+def site_page(request: Request, code: str, session: SessionDep, settings: SettingsDep, user: Viewer,
+              as_of: str | None = None):
+    day = _as_of(as_of)
+    detail = _detail(request, session, settings, code, day)
+    owing = {w.team for w in detail.check.owed}
+    chart = bar_pairs_svg([m for m, _, _ in detail.months], [e for _, e, _ in detail.months],
+                          [p for _, _, p in detail.months], names=(_("应发（按考勤）"), _("实发")))
+    return _render(request, "site.html", d=detail, as_of=day, chart=chart, depth=chain_depth(detail.graph),
+                   chain_svg=chain_as_svg(detail.graph, owing=owing, flagged={i.unit for i in detail.issues}))
+
+
+@router.get("/sites/{code}/notice.docx")
+def rectification_notice(request: Request, code: str, session: SessionDep, settings: SettingsDep, user: Issuer,
+                         as_of: str | None = None):
+    day = _as_of(as_of)
+    detail = _detail(request, session, settings, code, day)
+    today = utcnow().astimezone(LOCAL_TZ).date()
+    data = sites.notice_data(detail=detail, issuer=settings.notice_issuer, issued_on=today,
+                             deadline=today + timedelta(days=NOTICE_DAYS),
+                             notice_no=f"安建整改〔{today.year}〕{detail.project.code}号")
+    try:
+        body = render_notice_docx(data)
+    except ValueError as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from None
+    record_audit(session=session, action="notice.rectification", actor=user, object_type="project",
+                 object_id=detail.project.id, detail={"as_of": day.isoformat(), "violations": len(data.violations)})
+    session.commit()
+    name = f"整改通知书-{detail.project.code}.docx"
+    return Response(body, media_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
+
+
+@router.get("/workers/{worker_id}", response_class=HTMLResponse)
+def worker_page(request: Request, worker_id: int, session: SessionDep, settings: SettingsDep, user: Viewer,
+                as_of: str | None = None):
+    day = _as_of(as_of)
+    worker, projects = sites.worker_detail(session=session, settings=settings, worker_id=worker_id, as_of=day)
+    if worker is None:
+        raise HTTPException(status_code=404)
+    return _render(request, "worker.html", worker=worker, projects=projects, as_of=day)
+
+
+@router.get("/api/sites")
+def api_sites(request: Request, session: SessionDep, settings: SettingsDep, user: Viewer,
+              as_of: str | None = None) -> dict:
+    day = _as_of(as_of)
+    return as_json(_checks(request, session, settings, day), day)
+
+
+@router.get("/api/sites/{code}")
+def api_site(request: Request, code: str, session: SessionDep, settings: SettingsDep, user: Viewer,
+             as_of: str | None = None) -> dict:
+    day = _as_of(as_of)
+    detail = _detail(request, session, settings, code, day)
+    out = as_json([detail.check], day)["projects"][0]
+    out["chain"] = {"depth": chain_depth(detail.graph),
+                    "issues": [{"code": i.code, "unit": i.unit, "parent": i.parent, "message": i.message_zh,
+                                "legal_basis": i.legal_basis, "violation": i.violation} for i in detail.issues],
+                    "liable": [{"team": lp.team, "path": lp.path, "general_contractor": lp.general_contractor,
+                                "owed": f"{lp.owed_fen / 100:.2f}", "workers": lp.workers} for lp in detail.liable]}
+    out["months"] = [{"period": p, "earned": f"{e / 100:.2f}", "paid": f"{pd / 100:.2f}"} for p, e, pd in detail.months]
+    return out
+
+
+@router.get("/api/workers/{worker_id}")
+def api_worker(worker_id: int, session: SessionDep, settings: SettingsDep, user: Viewer,
+               as_of: str | None = None) -> dict:
+    day = _as_of(as_of)
+    worker, projects = sites.worker_detail(session=session, settings=settings, worker_id=worker_id, as_of=day)
+    if worker is None:
+        raise HTTPException(status_code=404)
+    return {"id": worker.id, "name": worker.name, "id_masked": worker.id_masked, "as_of": day.isoformat(),
+            "projects": [{"project_code": p.project.code, "team": p.team, "months": [
+                {"period": m.period, "earned": f"{m.earned_fen / 100:.2f}", "paid": f"{m.paid_fen / 100:.2f}",
+                 "owed": f"{m.owed_fen / 100:.2f}", "overdue_days": m.overdue_days} for m in p.months]}
+                for p in projects]}

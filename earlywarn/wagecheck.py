@@ -1,0 +1,277 @@
+"""The wage check (service): balances → features → rules → a level per project, as of a date.
+
+Read-only. :mod:`earlywarn.balances` does the heavy aggregation in SQL; this module turns the
+worker-months into the named features of :mod:`earlywarn.check_features`, evaluates the rule set per
+subject and rolls the hits up to the project: its compliance level (green/yellow/orange/red), rule hits
+with counts, workers and amount owed, the oldest overdue days, and per worker the months owed.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlmodel import Session, select
+
+from earlywarn.balances import WorkerMonth, worker_months
+from earlywarn.rules import Rule, RuleSet, find_escalation, minimum_wage, worst_level
+from earlywarn.tables import Company, Project, Report, RosterEntry, Worker
+
+PAID_DAYS_PER_MONTH = 21.75  # 劳社部发〔2008〕3号: 月计薪天数
+
+
+@dataclass
+class RuleHit:
+    rule: Rule
+    fired: int = 0
+    not_checked: int = 0
+
+    @property
+    def live(self) -> bool:
+        return self.rule.mode == "live"
+
+
+@dataclass
+class WorkerOwed:
+    worker_id: int
+    name: str
+    id_masked: str
+    team: str
+    owed_fen: int = 0
+    oldest_overdue_days: int = 0
+    months: list[tuple[str, int, int]] = field(default_factory=list)  # (period, owed fen, overdue days)
+
+
+@dataclass
+class ProjectCheck:
+    project_id: int
+    code: str
+    name: str
+    township: str
+    contractor: str
+    level: str = "green"
+    hits: list[RuleHit] = field(default_factory=list)
+    workers_owed: int = 0
+    amount_owed_fen: int = 0
+    oldest_overdue_days: int = 0
+    owed: list[WorkerOwed] = field(default_factory=list)
+    features: dict = field(default_factory=dict)
+
+    @property
+    def fired_rule_ids(self) -> list[str]:
+        """Live rules that fired (the CSV's ``rules`` column); monitor-mode rules are a dry run."""
+        return [h.rule.id for h in self.hits if h.fired and h.live]
+
+
+def _age(birth: date | None, on: date | None) -> float | None:
+    if birth is None or on is None:
+        return None
+    years = on.year - birth.year - ((on.month, on.day) < (birth.month, birth.day))
+    return years
+
+
+def _month_start(period: str) -> date:
+    return date(int(period[:4]), int(period[5:7]), 1)
+
+
+class _MinWage:
+    def __init__(self, ruleset: RuleSet, tier: int):
+        self.ruleset, self.tier, self.cache = ruleset, tier, {}
+
+    def monthly_fen(self, on: date) -> int:
+        key = (on.year, on.month)
+        if key not in self.cache:
+            self.cache[key] = minimum_wage(self.ruleset.minimum_wage, self.tier, on)[0]
+        return self.cache[key]
+
+
+def worker_month_features(wm: WorkerMonth, daily_wage_fen: int | None, exit_date: date | None,
+                          monthly_min_fen: int) -> dict:
+    start = _month_start(wm.period)
+    month_end = (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+    return {
+        "earned_fen": wm.earned_fen, "paid_fen": wm.paid_fen, "owed_fen": wm.owed_fen,
+        "attended_days": wm.attended_days, "pay_day_passed": wm.pay_day_passed, "overdue": wm.overdue,
+        "overdue_days": wm.overdue_days, "paid_nothing": wm.pay_day_passed and wm.earned_fen > 0 and wm.paid_fen == 0,
+        "payments": wm.payments, "paid_cash_fen": wm.paid_cash_fen, "paid_team_leader_fen": wm.paid_team_leader_fen,
+        "paid_outside_special_account_fen": wm.paid_outside_special_account_fen,
+        "payments_without_channel": wm.payments_without_channel, "daily_wage_fen": daily_wage_fen,
+        "min_wage_prorata_fen": round(monthly_min_fen / PAID_DAYS_PER_MONTH * wm.attended_days),
+        "exited_by_month_end": exit_date is not None and exit_date <= month_end,
+    }
+
+
+def run_check(*, session: Session, ruleset: RuleSet, as_of: date, min_wage_tier: int = 2, pay_day: int = 25,
+              project_code: str | None = None, report_window_days: int = 30) -> list[ProjectCheck]:
+    """The wage check of every project with attendance or payroll on or before ``as_of``."""
+    q = select(Project, Company.name).join(Company, Company.id == Project.general_contractor_id)
+    if project_code is not None:
+        q = q.where(Project.code == project_code)
+    projects = {p.id: (p, gc) for p, gc in session.exec(q)}
+    if not projects:
+        return []
+    ids = list(projects) if project_code is not None else None
+    months = worker_months(session=session, as_of=as_of, pay_day=pay_day, project_ids=ids)
+    by_project: dict[int, list[WorkerMonth]] = defaultdict(list)
+    for wm in months:
+        by_project[wm.project_id].append(wm)
+
+    roster_q = (select(RosterEntry, Worker.name, Worker.id_masked, Worker.birth_date, Worker.gender, Company.name)
+                .join(Worker, Worker.id == RosterEntry.worker_id).join(Company, Company.id == RosterEntry.team_id))
+    if ids is not None:
+        roster_q = roster_q.where(RosterEntry.project_id.in_(ids))
+    roster = {(r.project_id, r.worker_id): (r, name, masked, birth, gender, team)
+              for r, name, masked, birth, gender, team in session.exec(roster_q)}
+    reports = _recent_reports(session=session, as_of=as_of, days=report_window_days, phrases=ruleset.escalation_phrases)
+
+    minimum = _MinWage(ruleset, min_wage_tier)
+    results = []
+    for project_id in sorted(by_project, key=lambda pid: projects[pid][0].code):
+        project, contractor = projects[project_id]
+        results.append(_check_project(project, contractor, by_project[project_id], roster,
+                                      reports.get(project_id, []), ruleset, minimum, as_of))
+    return results
+
+
+def _recent_reports(*, session: Session, as_of: date, days: int, phrases) -> dict[int, list[tuple[int | None, bool]]]:
+    from datetime import datetime, time
+
+    from earlywarn.config import LOCAL_TZ
+
+    end = datetime.combine(as_of + timedelta(days=1), time(), tzinfo=LOCAL_TZ)
+    start = end - timedelta(days=days + 1)
+    q = (select(Report.project_id, Report.workers_involved, Report.escalation, Report.text)
+         .where(Report.project_id.is_not(None), Report.received_at >= start, Report.received_at < end))
+    out: dict[int, list[tuple[int | None, bool]]] = defaultdict(list)
+    for pid, workers, escalation, text in session.exec(q):
+        out[pid].append((workers, bool(escalation) or bool(find_escalation(text, phrases))))
+    return out
+
+
+def _check_project(project: Project, contractor: str, months: list[WorkerMonth], roster, reports,
+                   ruleset: RuleSet, minimum: _MinWage, as_of: date) -> ProjectCheck:
+    pc = ProjectCheck(project.id, project.code, project.name, project.township, contractor)
+    hits: dict[str, RuleHit] = {}
+    # Per subject: the rules to evaluate, and those that need data we lack (counted, never evaluated).
+    plan: dict[str, tuple[list[tuple[Rule, RuleHit]], list[RuleHit]]] = {}
+    for subject in ("worker_month", "worker", "project"):
+        rules = ruleset.for_subject(subject)
+        for rule in rules:
+            hits[rule.id] = RuleHit(rule)
+        plan[subject] = ([(r, hits[r.id]) for r in rules if not r.requires], [hits[r.id] for r in rules if r.requires])
+
+    def apply(subject: str, features: dict) -> None:
+        evaluate, blind = plan[subject]
+        for rule, hit in evaluate:
+            verdict = rule.evaluate(features)
+            if verdict is None:
+                hit.not_checked += 1
+            elif verdict:
+                hit.fired += 1
+        for hit in blind:
+            hit.not_checked += 1
+
+    per_worker: dict[int, list[WorkerMonth]] = defaultdict(list)
+    for wm in months:
+        per_worker[wm.worker_id].append(wm)
+        entry = roster.get((project.id, wm.worker_id))
+        r = entry[0] if entry else None
+        apply("worker_month", worker_month_features(wm, r.daily_wage_fen if r else None, r.exit_date if r else None,
+                                                    minimum.monthly_fen(_month_start(wm.period))))
+
+    for worker_id, wms in per_worker.items():
+        entry = roster.get((project.id, worker_id))
+        if entry is None:
+            continue
+        r, name, masked, birth, gender, team = entry
+        first = min((wm.first_day for wm in wms if wm.first_day), default=None)
+        last = max((wm.last_day for wm in wms if wm.last_day), default=None)
+        overdue = [wm for wm in wms if wm.overdue]
+        exited = r.exit_date is not None and r.exit_date <= as_of
+        yearly: dict[str, int] = defaultdict(int)
+        for wm in wms:
+            yearly[wm.period[:4]] += wm.paid_fen
+        owed = sum(wm.owed_fen for wm in overdue)
+        features = {
+            "age_at_first_day": _age(birth, first), "age_at_last_day": _age(birth, last),
+            "is_female": None if gender is None else gender == "F", "daily_wage_fen": r.daily_wage_fen,
+            "daily_minimum_fen": round(minimum.monthly_fen(last or as_of) / PAID_DAYS_PER_MONTH),
+            "exited": exited, "owed_fen": owed, "overdue_months": len(overdue),
+            "oldest_overdue_days": max((wm.overdue_days for wm in overdue), default=0),
+            "owed_after_exit_fen": owed if exited else 0,
+            "paid_month_max_fen": max((wm.paid_fen for wm in wms), default=0),
+            "paid_year_max_fen": max(yearly.values(), default=0),
+        }
+        apply("worker", features)
+        if overdue:
+            pc.owed.append(WorkerOwed(worker_id, name, masked, team, owed, features["oldest_overdue_days"],
+                                      [(wm.period, wm.owed_fen, wm.overdue_days) for wm in overdue]))
+
+    pc.owed.sort(key=lambda w: (-w.owed_fen, w.name))
+    pc.workers_owed = len(pc.owed)
+    pc.amount_owed_fen = sum(w.owed_fen for w in pc.owed)
+    pc.oldest_overdue_days = max((w.oldest_overdue_days for w in pc.owed), default=0)
+    pc.features = _project_features(project, months, pc, reports)
+    apply("project", pc.features)
+    pc.hits = sorted((h for h in hits.values() if h.fired or h.not_checked),
+                     key=lambda h: (-_LEVEL_RANK[h.rule.level], h.rule.id))
+    pc.level = worst_level([h.rule.level for h in pc.hits if h.fired and h.live])
+    return pc
+
+
+_LEVEL_RANK = {"none": 0, "blue": 1, "yellow": 2, "orange": 3, "red": 4}
+
+
+def _project_features(project: Project, months: list[WorkerMonth], pc: ProjectCheck, reports) -> dict:
+    due = [wm for wm in months if wm.pay_day_passed and wm.attended_days > 0]
+    last_period = max((wm.period for wm in due), default=None)
+    attended = [wm for wm in due if wm.period == last_period]
+    paid = [wm for wm in attended if wm.paid_fen > 0]
+    deposit, value = project.wage_deposit_fen, project.contract_value_fen
+    return {
+        "workers_owed": pc.workers_owed, "amount_owed_fen": pc.amount_owed_fen,
+        "oldest_overdue_days": pc.oldest_overdue_days,
+        "overdue_worker_months": sum(len(w.months) for w in pc.owed),
+        "has_wage_account": project.has_wage_account, "has_notice_board": project.has_notice_board,
+        "wage_deposit_fen": deposit, "contract_value_fen": value,
+        "deposit_ratio": deposit / value if value and deposit is not None else None,
+        "last_due_month_attended": len(attended), "last_due_month_paid": len(paid),
+        "pay_coverage": len(paid) / len(attended) if attended else None,
+        "unpaid_share": (len(attended) - len(paid)) / len(attended) if attended else None,
+        "payments_outside_special_account": sum(wm.payments_outside_special_account for wm in months),
+        "payments_without_channel": sum(wm.payments_without_channel for wm in months),
+        "reports_recent": len(reports),
+        "reports_workers_max": max((w or 0 for w, _ in reports), default=0),
+        "escalation_reports": sum(1 for _, esc in reports if esc),
+    }
+
+
+CSV_COLUMNS = ("project_code", "level", "workers_owed", "amount_owed", "oldest_overdue_days", "rules")
+
+
+def yuan(fen: int) -> str:
+    """Plain yuan with two decimals for machine-readable output (formats.md)."""
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(fen), 100)
+    return f"{sign}{whole}.{cents:02d}"
+
+
+def csv_rows(results: list[ProjectCheck]) -> list[list[str]]:
+    """Exactly the wage-check output of formats.md."""
+    return [[pc.code, pc.level, str(pc.workers_owed), yuan(pc.amount_owed_fen), str(pc.oldest_overdue_days),
+             ";".join(pc.fired_rule_ids)] for pc in results]
+
+
+def as_json(results: list[ProjectCheck], as_of: date) -> dict:
+    return {"as_of": as_of.isoformat(), "projects": [{
+        "project_code": pc.code, "project_name": pc.name, "township": pc.township,
+        "general_contractor": pc.contractor, "level": pc.level, "workers_owed": pc.workers_owed,
+        "amount_owed": yuan(pc.amount_owed_fen), "oldest_overdue_days": pc.oldest_overdue_days,
+        "rules": [{"id": h.rule.id, "title": h.rule.title, "severity": h.rule.severity, "level": h.rule.level,
+                   "mode": h.rule.mode, "fired": h.fired, "not_checked": h.not_checked,
+                   "legal_basis": [f"《{b.law}》{b.article}" for b in h.rule.legal_basis]} for h in pc.hits],
+        "workers": [{"name": w.name, "id_masked": w.id_masked, "team": w.team, "owed": yuan(w.owed_fen),
+                     "months": [{"period": p, "owed": yuan(o), "overdue_days": d} for p, o, d in w.months]}
+                    for w in pc.owed],
+    } for pc in results]}
