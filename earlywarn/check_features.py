@@ -61,7 +61,7 @@ FEATURES: dict[str, dict[str, str]] = {
         "last_due_month_paid": "其中在发薪日前领到工资的工人数",
         "pay_coverage": "领到工资的人数 ÷ 出勤人数（最近一个已过发薪日的月份；无出勤为空）",
         "unpaid_share": "出勤而分文未领的工人比例（同上）",
-        "payments_outside_special_account": "未经专用账户发放的笔数",
+        "payments_outside_special_account": "近三个月（工资所属月份）未经专用账户发放的笔数",
         "payments_without_channel": "未注明发放方式的笔数",
         "reports_recent": "近期（窗口内）关于本项目的信息员报告数",
         "reports_workers_max": "近期报告中涉及人数的最大值",

@@ -71,6 +71,29 @@ def _detail(request: Request, session, settings, code: str, as_of: date):
     return detail
 
 
+@router.get("/companies", response_class=HTMLResponse)
+def company_list(request: Request, session: SessionDep, settings: SettingsDep, user: Viewer,
+                 as_of: str | None = None):
+    day = _as_of(as_of)
+    ranked = sites.companies_owing(session=session, checks=_checks(request, session, settings, day))
+    return _render(request, "companies.html", companies=ranked, as_of=day)
+
+
+@router.get("/admin/rules", response_class=HTMLResponse)
+def rule_list(request: Request, session: SessionDep, settings: SettingsDep,
+              user: Annotated[UserAccount, Depends(require_roles(Role.admin, Role.leader))], as_of: str | None = None):
+    """Every rule with its county-wide hits — including monitor-mode rules, whose hits raise nothing."""
+    day = _as_of(as_of)
+    counts: dict[str, list[int]] = {}
+    for check in _checks(request, session, settings, day):
+        for hit in check.hits:
+            c = counts.setdefault(hit.rule.id, [0, 0, 0])
+            c[0] += 1 if hit.fired else 0
+            c[1] += hit.fired
+            c[2] += hit.not_checked
+    return _render(request, "rules.html", rules=request.app.state.ruleset.rules, counts=counts, as_of=day)
+
+
 @router.get("/sites/{code}", response_class=HTMLResponse)
 def site_page(request: Request, code: str, session: SessionDep, settings: SettingsDep, user: Viewer,
               as_of: str | None = None):
@@ -134,6 +157,17 @@ def api_site(request: Request, code: str, session: SessionDep, settings: Setting
                                 "owed": f"{lp.owed_fen / 100:.2f}", "workers": lp.workers} for lp in detail.liable]}
     out["months"] = [{"period": p, "earned": f"{e / 100:.2f}", "paid": f"{pd / 100:.2f}"} for p, e, pd in detail.months]
     return out
+
+
+@router.get("/api/companies")
+def api_companies(request: Request, session: SessionDep, settings: SettingsDep, user: Viewer,
+                  as_of: str | None = None) -> dict:
+    day = _as_of(as_of)
+    ranked = sites.companies_owing(session=session, checks=_checks(request, session, settings, day))
+    return {"as_of": day.isoformat(), "companies": [
+        {"company": c.company, "owed": f"{c.owed_fen / 100:.2f}", "workers": c.workers,
+         "projects": [{"project_code": p.project_code, "role": p.role, "owed": f"{p.owed_fen / 100:.2f}",
+                       "workers": p.workers, "paths": p.paths} for p in c.projects]} for c in ranked]}
 
 
 @router.get("/api/workers/{worker_id}")

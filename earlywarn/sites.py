@@ -12,7 +12,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from earlywarn.balances import worker_months
-from earlywarn.chain import Link, build_chain, chain_issues, liable_parties
+from earlywarn.chain import Link, build_chain, chain_issues, companies_owing_most, liable_parties
 from earlywarn.config import Settings
 from earlywarn.notice import NoticeData, NoticeViolation
 from earlywarn.rules import RuleSet
@@ -58,16 +58,34 @@ def project_by_code(*, session: Session, code: str) -> Project | None:
     return session.exec(select(Project).where(Project.code == code)).first()
 
 
-def load_chain(*, session: Session, project: Project):
-    """The project's chain graph (its one read query: the links with their units' names and kinds)."""
+def load_chains(*, session: Session, projects: list[Project]) -> dict[int, object]:
+    """The chain graphs of these projects, from one query over their links."""
+    if not projects:
+        return {}
     parent = Company.__table__.alias("parent")
     child = Company.__table__.alias("child")
-    q = (select(parent.c.name, child.c.name, Subcontract.kind, child.c.kind)
+    q = (select(Subcontract.project_id, parent.c.name, child.c.name, Subcontract.kind, child.c.kind)
          .select_from(Subcontract)
          .join(parent, parent.c.id == Subcontract.parent_id).join(child, child.c.id == Subcontract.child_id)
-         .where(Subcontract.project_id == project.id))
-    contractor = session.get(Company, project.general_contractor_id).name
-    return build_chain(contractor, [Link(p, c, k, ck) for p, c, k, ck in session.exec(q)])
+         .where(Subcontract.project_id.in_([p.id for p in projects])))
+    links: dict[int, list[Link]] = defaultdict(list)
+    for pid, p, c, k, ck in session.exec(q):
+        links[pid].append(Link(p, c, k, ck))
+    names = dict(session.exec(select(Company.id, Company.name)
+                              .where(Company.id.in_({p.general_contractor_id for p in projects}))).all())
+    return {p.id: build_chain(names[p.general_contractor_id], links[p.id]) for p in projects}
+
+
+def load_chain(*, session: Session, project: Project):
+    return load_chains(session=session, projects=[project])[project.id]
+
+
+def companies_owing(*, session: Session, checks: list[ProjectCheck], top: int = 20):
+    """Across projects: the companies whose projects owe most, each with the chains through which it owes."""
+    owing = [c for c in checks if c.owed]
+    projects = {p.id: p for p in session.exec(select(Project).where(Project.id.in_([c.project_id for c in owing])))}
+    graphs = load_chains(session=session, projects=list(projects.values()))
+    return companies_owing_most([(c.code, graphs[c.project_id], owed_by_team(c)) for c in owing], top=top)
 
 
 def owed_by_team(check: ProjectCheck) -> dict[str, tuple[int, int]]:

@@ -126,6 +126,9 @@ def build_pipeline(kind: str) -> Pipeline:
 
 @dataclass(frozen=True)
 class TextVerdict:
+    """``*_p`` and ``category_confidence`` are the calibrated model probabilities; the two flags are final
+    (model or rule), and ``reasons`` says which fired."""
+
     category: str
     category_confidence: float
     escalation: bool
@@ -141,8 +144,7 @@ class TextVerdict:
 
 
 def _positive_p(pipe: Pipeline, texts: list[str]) -> np.ndarray:
-    classes = list(pipe.classes_)
-    return pipe.predict_proba(texts)[:, classes.index(True) if True in classes else 1]
+    return pipe.predict_proba(texts)[:, list(pipe.classes_).index(True)]
 
 
 @dataclass
@@ -173,7 +175,7 @@ class ReportClassifier:
             reasons = ([f"模型：{CATEGORY_ZH.get(cat, cat)}（{conf:.2f}）"] + [f"升级信号短语：{p}" for p in hits]
                        + [f"模型判断有升级迹象（{pe[i]:.2f}）"] * model_esc
                        + [f"文中人数约 {hc} 人（≥{COLLECTIVE_HEADCOUNT}）"] * many
-                       + [f"模型判断涉及 10 人以上（{pl[i]:.2f}）"] * model_col)
+                       + [f"模型判断涉及 {COLLECTIVE_HEADCOUNT} 人以上（{pl[i]:.2f}）"] * model_col)
             out.append(TextVerdict(cat, round(conf, 4), bool(hits) or model_esc, round(float(pe[i]), 4),
                                    many or model_col, round(float(pl[i]), 4), reasons, hc))
         return out

@@ -212,7 +212,7 @@ def _check_project(project: Project, contractor: str, months: list[WorkerMonth],
     pc.workers_owed = len(pc.owed)
     pc.amount_owed_fen = sum(w.owed_fen for w in pc.owed)
     pc.oldest_overdue_days = max((w.oldest_overdue_days for w in pc.owed), default=0)
-    pc.features = _project_features(project, months, pc, reports)
+    pc.features = _project_features(project, months, pc, reports, as_of)
     apply("project", pc.features)
     pc.hits = sorted((h for h in hits.values() if h.fired or h.not_checked),
                      key=lambda h: (-_LEVEL_RANK[h.rule.level], h.rule.id))
@@ -223,7 +223,15 @@ def _check_project(project: Project, contractor: str, months: list[WorkerMonth],
 _LEVEL_RANK = {"none": 0, "blue": 1, "yellow": 2, "orange": 3, "red": 4}
 
 
-def _project_features(project: Project, months: list[WorkerMonth], pc: ProjectCheck, reports) -> dict:
+RECENT_MONTHS = 3  # how far back a payment habit (e.g. paying outside the special account) is still "current"
+
+
+def _months_back(day: date, n: int) -> str:
+    index = day.year * 12 + day.month - 1 - n
+    return f"{index // 12:04d}-{index % 12 + 1:02d}"
+
+
+def _project_features(project: Project, months: list[WorkerMonth], pc: ProjectCheck, reports, as_of: date) -> dict:
     due = [wm for wm in months if wm.pay_day_passed and wm.attended_days > 0]
     last_period = max((wm.period for wm in due), default=None)
     attended = [wm for wm in due if wm.period == last_period]
@@ -239,7 +247,9 @@ def _project_features(project: Project, months: list[WorkerMonth], pc: ProjectCh
         "last_due_month_attended": len(attended), "last_due_month_paid": len(paid),
         "pay_coverage": len(paid) / len(attended) if attended else None,
         "unpaid_share": (len(attended) - len(paid)) / len(attended) if attended else None,
-        "payments_outside_special_account": sum(wm.payments_outside_special_account for wm in months),
+        # Recent months only: a habit corrected long ago should not keep the project orange for ever.
+        "payments_outside_special_account": sum(wm.payments_outside_special_account for wm in months
+                                                if wm.period >= _months_back(as_of, RECENT_MONTHS)),
         "payments_without_channel": sum(wm.payments_without_channel for wm in months),
         "reports_recent": len(reports),
         "reports_workers_max": max((w or 0 for w, _ in reports), default=0),
