@@ -280,10 +280,15 @@ _GAP = r"[^，。！？；、,.!?;\s]{0,6}"
 
 
 def load_escalation_phrases(path: Path) -> list[str]:
+    """The phrases of every group, then each ``not_escalation`` phrase prefixed with "!" (see find_escalation)."""
     data, f = _read_yaml(path), str(path)
-    groups = data.get("escalation") if isinstance(data, dict) and set(data) == {"escalation"} else None
+    ok_keys = isinstance(data, dict) and set(data) in ({"escalation"}, {"escalation", "not_escalation"})
+    groups = data.get("escalation") if ok_keys else None
     if not isinstance(groups, list) or not groups:
-        raise _fail(f, None, "文件顶层必须只有一个键 escalation:，其下是 {group, phrases, source} 列表")
+        raise _fail(f, None, "文件顶层须为 escalation:（{group, phrases, source} 列表），可另有 not_escalation:（短语列表）")
+    exclusions = data.get("not_escalation") or []
+    if not isinstance(exclusions, list) or not all(isinstance(p, str) and p.strip(" *") for p in exclusions):
+        raise _fail(f, None, f"not_escalation 须为短语列表：{exclusions!r}")
     phrases: list[str] = []
     for g in groups:
         ok = (isinstance(g, dict) and set(g) == {"group", "phrases", "source"} and isinstance(g["group"], str)
@@ -295,7 +300,7 @@ def load_escalation_phrases(path: Path) -> list[str]:
             if p.strip() in phrases:
                 raise _fail(f, None, f"短语“{p}”重复（组 {g['group']}）")
             phrases.append(p.strip())
-    return phrases
+    return phrases + [f"!{p.strip()}" for p in exclusions]
 
 
 @lru_cache(maxsize=1024)
@@ -305,11 +310,16 @@ def _phrase_re(phrase: str) -> re.Pattern[str]:
 
 def find_escalation(text: str | None, phrases: Iterable[str]) -> list[str]:
     """The phrases found in ``text`` (in list order). A signal for a person to read, not a verdict:
-    "没有堵门" matches too."""
+    "没有堵门" matches too. Phrases starting with "!" are ordinary uses of the words ("爬楼梯", "招工横幅",
+    "拉闸限电"); their occurrences are blanked out before the signals are looked for."""
     if not text:
         return []
     text = unicodedata.normalize("NFKC", text)
-    return [p for p in phrases if _phrase_re(p).search(text)]
+    phrases = list(phrases)
+    for p in phrases:
+        if p.startswith("!"):
+            text = _phrase_re(p[1:]).sub(lambda m: " " * len(m.group()), text)
+    return [p for p in phrases if not p.startswith("!") and _phrase_re(p).search(text)]
 
 
 # ----------------------------------------------------------------------------- the rule set

@@ -558,3 +558,13 @@ def test_escalation_phrases_file_and_a_mediators_addition(rs, tmp_path):
     path.write_text("escalation:\n  - {group: 空, phrases: [], source: 甲}\n", "utf-8")
     with pytest.raises(RuleError, match="escalation.yaml"):
         load_escalation_phrases(path)
+
+
+@pytest.mark.parametrize("text", ["电梯坏了只能爬楼梯上班", "工地门口挂了招工横幅", "明天上午拉闸限电", "我们不会去上访，只想要个说法"])
+def test_ordinary_uses_of_the_words_are_not_escalation(rs, text):
+    assert find_escalation(text, rs.escalation_phrases) == []
+
+
+def test_an_exclusion_does_not_hide_a_real_signal_in_the_same_text(rs):
+    found = find_escalation("电梯坏了只能爬楼梯，后来有人爬上塔吊说要跳楼", rs.escalation_phrases)
+    assert "爬*塔吊" in found and "跳楼" in found
