@@ -255,6 +255,40 @@ class Report(SQLModel, table=True):
     source: str = Field(default="web", max_length=16)
     receipt_hash: str | None = Field(default=None, max_length=64, unique=True)
     import_batch_id: int | None = Field(default=None, foreign_key="import_batch.id")
+    # Understanding: the classifier's verdict (category confidence, probabilities, reasons, model version).
+    category_confidence: float | None = None  # a probability, not money
+    analysis: dict = _json()
+    # Linking to a project and company: how (code, name, fuzzy, manual) and how sure.
+    company_id: int | None = Field(default=None, foreign_key="company.id", index=True)
+    link_method: str | None = Field(default=None, max_length=16)
+    link_confidence: float | None = None
+    corroboration: str | None = Field(default=None, max_length=20)  # corroborated | not_corroborated | no_data
+    updated_at: datetime = _now()
+
+
+class ReportMessage(SQLModel, table=True):
+    """A message between the (possibly anonymous) reporter and the handling mediator."""
+
+    __tablename__ = "report_message"
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="report.id", index=True)
+    at: datetime = _now()
+    sender: str = Field(max_length=16)  # reporter | mediator
+    author_id: int | None = Field(default=None, foreign_key="user_account.id")  # the mediator; never the reporter
+    body: str = Field(max_length=2000)
+
+
+class ReportPhoto(SQLModel, table=True):
+    """A photo attached to a report: re-encoded without metadata, encrypted on disk outside the database."""
+
+    __tablename__ = "report_photo"
+    id: int | None = Field(default=None, primary_key=True)
+    report_id: int = Field(foreign_key="report.id", index=True)
+    stored_name: str = Field(max_length=64, unique=True)
+    content_type: str = Field(max_length=32)
+    size: int
+    width: int
+    height: int
 
 
 # ---------------------------------------------------------------- warnings, cases, audit
