@@ -285,7 +285,8 @@ def load_escalation_phrases(path: Path) -> list[str]:
     ok_keys = isinstance(data, dict) and set(data) in ({"escalation"}, {"escalation", "not_escalation"})
     groups = data.get("escalation") if ok_keys else None
     if not isinstance(groups, list) or not groups:
-        raise _fail(f, None, "文件顶层须为 escalation:（{group, phrases, source} 列表），可另有 not_escalation:（短语列表）")
+        raise _fail(f, None, "文件顶层须为 escalation:（{group, phrases, source} 列表），"
+                             "可另有 not_escalation:（短语列表）")
     exclusions = data.get("not_escalation") or []
     if not isinstance(exclusions, list) or not all(isinstance(p, str) and p.strip(" *") for p in exclusions):
         raise _fail(f, None, f"not_escalation 须为短语列表：{exclusions!r}")

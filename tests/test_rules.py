@@ -560,7 +560,8 @@ def test_escalation_phrases_file_and_a_mediators_addition(rs, tmp_path):
         load_escalation_phrases(path)
 
 
-@pytest.mark.parametrize("text", ["电梯坏了只能爬楼梯上班", "工地门口挂了招工横幅", "明天上午拉闸限电", "我们不会去上访，只想要个说法"])
+@pytest.mark.parametrize("text", ["电梯坏了只能爬楼梯上班", "工地门口挂了招工横幅", "明天上午拉闸限电",
+                                  "我们不会去上访，只想要个说法"])
 def test_ordinary_uses_of_the_words_are_not_escalation(rs, text):
     assert find_escalation(text, rs.escalation_phrases) == []
 
