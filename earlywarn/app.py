@@ -18,10 +18,12 @@ from earlywarn.deps import LoginRequired
 from earlywarn.i18n import gettext as _
 from earlywarn.jobs import JobRunner, recover_interrupted
 from earlywarn.migrate import upgrade_database
+from earlywarn.ratelimit import RateLimiter
 from earlywarn.rules import load_rules
 from earlywarn.security import SecurityMiddleware
 from earlywarn.sites import CheckCache
 from earlywarn.templating import build_templates
+from earlywarn.understanding import load_analyser
 
 log = logging.getLogger("earlywarn")
 
@@ -40,6 +42,8 @@ def create_app(settings: Settings | None = None, *, upgrade: bool = True) -> Fas
         settings.resolved_secret()  # fail at start-up, not on the first ID number, if the key is unusable
         app.state.ruleset = load_rules(settings.rules_dir)
         app.state.check_cache = CheckCache()
+        app.state.analyser = load_analyser(settings.model_dir, settings.rules_dir)
+        app.state.ratelimiter = RateLimiter(settings.redis_url)
         recover_interrupted(app.state.engine)
         app.state.jobs = JobRunner(settings=settings, engine=app.state.engine)
         yield
@@ -51,8 +55,10 @@ def create_app(settings: Settings | None = None, *, upgrade: bool = True) -> Fas
     app.add_middleware(SecurityMiddleware, settings=settings)
     app.mount("/static", StaticFiles(directory=settings.web_dir / "static"), name="static")
 
-    from earlywarn import api, import_pages, pages, site_pages
+    from earlywarn import api, import_pages, informant_pages, pages, report_pages, site_pages
 
+    app.include_router(report_pages.router)
+    app.include_router(informant_pages.router)
     app.include_router(pages.router)
     app.include_router(import_pages.router)
     app.include_router(site_pages.router)

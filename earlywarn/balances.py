@@ -12,6 +12,7 @@ configured day of the following month) is before the as-of date and more than ï¿
 
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from datetime import date
 
@@ -46,12 +47,7 @@ def pay_day_of(period: str, pay_day: int) -> date:
     """The pay day of a month's wages: ``pay_day`` of the following month (clamped to the month's end)."""
     year, month = int(period[:4]), int(period[5:7])
     year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    for day in (pay_day, 28):
-        try:
-            return date(year, month, day)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
+    return date(year, month, min(pay_day, calendar.monthrange(year, month)[1]))
 
 
 def _as_date(value) -> date | None:

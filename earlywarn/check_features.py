@@ -58,7 +58,7 @@ FEATURES: dict[str, dict[str, str]] = {
         "contract_value_fen": "合同金额（分；无数据为空）",
         "deposit_ratio": "工资保证金 ÷ 合同金额（无数据为空）",
         "last_due_month_attended": "最近一个已过发薪日的月份中有出勤的工人数",
-        "last_due_month_paid": "其中在发薪日前领到工资的工人数",
+        "last_due_month_paid": "其中至核查日已领到该月工资（任意金额）的工人数",
         "pay_coverage": "领到工资的人数 ÷ 出勤人数（最近一个已过发薪日的月份；无出勤为空）",
         "unpaid_share": "出勤而分文未领的工人比例（同上）",
         "payments_outside_special_account": "近三个月（工资所属月份）未经专用账户发放的笔数",

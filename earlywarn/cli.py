@@ -207,6 +207,9 @@ def check(
     if fmt not in ("table", "csv", "json"):
         err.print("[red]--format 应为 table、csv 或 json[/red]")
         raise typer.Exit(2)
+    if out_file and fmt == "table":
+        err.print("[red]--out 用于 --format csv 或 json；表格直接显示在屏幕上[/red]")
+        raise typer.Exit(2)
     settings = get_settings()
     try:
         day = parse_date(as_of) if as_of else _today()
@@ -217,7 +220,8 @@ def check(
     with open_session(settings) as session:
         err.print(f"工资核查，核查日 {day.isoformat()} …")
         results = run_check(session=session, ruleset=ruleset, as_of=day, min_wage_tier=settings.min_wage_tier,
-                            pay_day=settings.pay_day, project_code=project)
+                            pay_day=settings.pay_day, project_code=project,
+                            report_window_days=settings.report_window_days)
     if project and not results:
         err.print(f"[yellow]项目 {project} 不存在，或在 {day.isoformat()} 之前没有考勤与工资记录[/yellow]")
     if fmt == "table":
@@ -282,13 +286,43 @@ def _print_check_table(results, day, *, detail: bool) -> None:
 
 
 @app.command()
+def classify(
+    in_file: Annotated[Path, typer.Argument(help="含“text”或“内容”列的 CSV/XLSX / a file with a text column")],
+    out_file: Annotated[Path, typer.Option("--out", help="输出 CSV（UTF-8 带 BOM）/ output CSV")],
+) -> None:
+    """对报告文字批量分类：类别、激化信号、集体，附置信度 / classify report texts in bulk."""
+    from earlywarn.identity import InvalidValue
+    from earlywarn.textclass import ModelCardError, classify_csv
+    from earlywarn.understanding import load_analyser
+
+    settings = get_settings()
+    if not in_file.exists():
+        err.print(f"[red]找不到 {in_file}[/red]")
+        raise typer.Exit(2)
+    try:
+        analyser = load_analyser(settings.model_dir, settings.rules_dir)
+    except (ModelCardError, RuntimeError) as exc:
+        err.print(f"[red]模型无法加载：{exc}[/red]")
+        raise typer.Exit(1) from None
+    try:
+        counts = classify_csv(in_file, out_file, analyser.classifier, analyser.phrases)
+    except InvalidValue as exc:
+        err.print(f"[red]{in_file.name}：{exc}[/red]")
+        raise typer.Exit(2) from None
+    done = counts["rows"] - counts["blank"]
+    err.print(f"已分类 {done} 行（空白 {counts['blank']} 行）：激化信号 {counts['escalation']}，"
+              f"集体 {counts['collective']}；写入 {out_file}（模型 {analyser.model_version}）")
+
+
+@app.command()
 def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
     """启动网页服务 / serve the web app."""
     import uvicorn
 
     from earlywarn.app import create_app
 
-    uvicorn.run(create_app(get_settings()), host=host, port=port, proxy_headers=False)
+    # No access log: it would record the address of every anonymous reporter.
+    uvicorn.run(create_app(get_settings()), host=host, port=port, proxy_headers=False, access_log=False)
 
 
 @app.command()

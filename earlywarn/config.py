@@ -33,10 +33,10 @@ class Settings(BaseSettings):
     default_locale: str = "zh_Hans_CN"
     # Anji's minimum-wage tier (1, 2 or 3) in Zhejiang's dated table.
     min_wage_tier: int = 2
-    pay_day: int = 25
+    pay_day: int = Field(default=25, ge=1, le=31)
     # Who signs a rectification notice (the notice is an official Chinese document in any UI language).
     notice_issuer: str = "安吉县住房和城乡建设局"
-    report_window_days: int = 30
+    report_window_days: int = Field(default=30, ge=1, le=365)
     mediator_capacity_per_week: int = Field(default=10, ge=1)
     redis_url: str | None = None
     upload_max_bytes: int = 200 * 1024 * 1024

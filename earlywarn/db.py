@@ -49,7 +49,10 @@ def _json_dumps(obj) -> str:
     return json.dumps(obj, ensure_ascii=False, default=str)
 
 
-def make_engine(settings: Settings) -> Engine:
+def make_engine(settings: Settings, *, immediate: bool = True) -> Engine:
+    """``immediate``: SQLite transactions take the write lock when they begin (the app's setting: a request
+    that reads and then writes never fails on a lock upgrade). Tests and read-only tools that keep a session
+    open across requests pass False, so their reads do not hold the writers up."""
     url = settings.database_url
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
@@ -70,7 +73,7 @@ def make_engine(settings: Settings) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
         return engine
     return create_engine(url, pool_pre_ping=True, json_serializer=_json_dumps)

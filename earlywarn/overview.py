@@ -88,12 +88,5 @@ def informant_for_user(*, session: Session, user: UserAccount) -> Informant | No
     return session.exec(select(Informant).where(Informant.user_id == user.id)).first()
 
 
-def list_informants(*, session: Session) -> list[tuple[Informant, int]]:
-    counts = (select(Report.informant_id, func.count().label("n")).group_by(Report.informant_id).subquery())
-    q = (select(Informant, counts.c.n).outerjoin(counts, counts.c.informant_id == Informant.id)
-         .order_by(Informant.township, Informant.pseudonym_no))
-    return [(i, n or 0) for i, n in session.exec(q)]
-
-
 def list_imports(*, session: Session, limit: int = 100) -> list[ImportBatch]:
     return list(session.exec(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(limit)))

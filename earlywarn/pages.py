@@ -20,9 +20,7 @@ from earlywarn.tables import UserAccount
 router = APIRouter(dependencies=[Depends(load_auth)], default_response_class=HTMLResponse)
 
 Leader = Annotated[UserAccount, Depends(require_roles(Role.leader, Role.admin))]
-Mediator = Annotated[UserAccount, Depends(require_roles(Role.mediator, Role.leader, Role.admin))]
 InformantUser = Annotated[UserAccount, Depends(require_roles(Role.informant))]
-InformantManager = Annotated[UserAccount, Depends(require_roles(Role.informant_manager, Role.admin))]
 Admin = Annotated[UserAccount, Depends(require_roles(Role.admin))]
 
 
@@ -92,21 +90,11 @@ def dashboard(request: Request, session: SessionDep, settings: SettingsDep, user
     return render(request, "dashboard.html", overview=data, townships=towns)
 
 
-@router.get("/reports")
-def reports(request: Request, session: SessionDep, user: Mediator):
-    return render(request, "reports.html", rows=overview.list_reports(session=session))
-
-
 @router.get("/my/reports")
 def my_reports(request: Request, session: SessionDep, user: InformantUser):
     informant = overview.informant_for_user(session=session, user=user)
     rows = overview.list_reports(session=session, informant_id=informant.id) if informant else []
     return render(request, "my_reports.html", rows=rows, informant=informant)
-
-
-@router.get("/informants")
-def informants(request: Request, session: SessionDep, user: InformantManager):
-    return render(request, "informants.html", rows=overview.list_informants(session=session))
 
 
 @router.get("/admin/users")

@@ -29,6 +29,15 @@ class Vault:
         except InvalidToken as exc:  # a wrong key is a deployment error, not a user error
             raise ValueError("cannot decrypt: the secret key does not match the one used to encrypt") from exc
 
+    def encrypt_bytes(self, plain: bytes) -> bytes:
+        return self._fernet.encrypt(plain)
+
+    def decrypt_bytes(self, token: bytes) -> bytes:
+        try:
+            return self._fernet.decrypt(token)
+        except InvalidToken as exc:
+            raise ValueError("cannot decrypt: the secret key does not match the one used to encrypt") from exc
+
     def blind_index(self, plain: str, purpose: str = "id") -> str:
         return hmac.new(self._index_key, f"{purpose}:{plain}".encode(), hashlib.sha256).hexdigest()
 

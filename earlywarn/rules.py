@@ -26,6 +26,7 @@ from earlywarn.rule_expr import Condition, compile_condition, parse_condition
 SEVERITIES = ("P1", "P2", "P3", "P4")
 SEVERITY_LEVEL = {"P1": "red", "P2": "orange", "P3": "yellow", "P4": "none"}
 LEVEL_ORDER = ("none", "blue", "yellow", "orange", "red")
+RULE_LEVELS = ("none", "yellow", "orange", "red")
 MODES = ("live", "monitor")
 MINIMUM_WAGE_FILE = "minimum_wage.yaml"
 ESCALATION_FILE = "escalation.yaml"
@@ -159,7 +160,8 @@ def _rule(file: str, stem: str, raw: object, index: int) -> Rule:
         raise _fail(file, rid, f"未知的键：{'、'.join(sorted(map(str, unknown)))}")
     subject = _choice(file, rid, "subject", raw["subject"], SUBJECTS)
     severity = _choice(file, rid, "severity", raw["severity"], SEVERITIES)
-    level = _choice(file, rid, "level", raw.get("level", SEVERITY_LEVEL[severity]), LEVEL_ORDER)
+    # Blue (IV) is a warning level of the risk scorer; a wage-check level is green/yellow/orange/red (formats.md).
+    level = _choice(file, rid, "level", raw.get("level", SEVERITY_LEVEL[severity]), RULE_LEVELS)
     mode = _choice(file, rid, "mode", raw.get("mode", "live"), MODES)
     ref = raw.get("ref")
     if ref is not None and not (isinstance(ref, str) and _REF_RE.match(ref)):

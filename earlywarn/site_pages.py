@@ -20,7 +20,7 @@ from earlywarn.enums import Role
 from earlywarn.i18n import gettext as _
 from earlywarn.notice import render_notice_docx
 from earlywarn.orgs import township_names
-from earlywarn.parsing import parse_date
+from earlywarn.parsing import parse_date, parse_money_fen
 from earlywarn.tables import UserAccount
 from earlywarn.wagecheck import as_json
 
@@ -48,16 +48,29 @@ def _checks(request: Request, session, settings, as_of: date):
                                              as_of=as_of)
 
 
+def _filtered(request: Request, session, settings, *, as_of: date, township: str | None, level: str | None,
+              sort: str, desc: int, min_owed: str | None):
+    towns = township_names(settings.reference_file)
+    try:
+        min_fen = parse_money_fen(min_owed) if min_owed else 0
+    except ValueError:
+        raise HTTPException(status_code=400, detail=_("最低欠薪金额应为数字，如 10000")) from None
+    rows = sites.filter_sort(_checks(request, session, settings, as_of),
+                             township=township if township in towns else None,
+                             level=level if level in sites.LEVEL_RANK else None, sort=sort, descending=bool(desc),
+                             min_owed_fen=min_fen)
+    return rows, towns
+
+
 @router.get("/sites", response_class=HTMLResponse)
 def site_list(request: Request, session: SessionDep, settings: SettingsDep, user: Viewer,
               township: str | None = None, level: str | None = None, sort: str = "level", desc: int = 1,
-              as_of: str | None = None):
+              as_of: str | None = None, min_owed: str | None = None):
     day = _as_of(as_of)
-    towns = township_names(settings.reference_file)
-    rows = sites.filter_sort(_checks(request, session, settings, day), township=township if township in towns else None,
-                             level=level if level in sites.LEVEL_RANK else None, sort=sort, descending=bool(desc))
+    rows, towns = _filtered(request, session, settings, as_of=day, township=township, level=level, sort=sort,
+                            desc=desc, min_owed=min_owed)
     return _render(request, "sites.html", rows=rows, townships=towns, township=township, level=level, sort=sort,
-                   desc=desc, as_of=day, total_owed=sum(r.amount_owed_fen for r in rows))
+                   desc=desc, as_of=day, min_owed=min_owed or "", total_owed=sum(r.amount_owed_fen for r in rows))
 
 
 def _detail(request: Request, session, settings, code: str, as_of: date):
@@ -139,9 +152,12 @@ def worker_page(request: Request, worker_id: int, session: SessionDep, settings:
 
 @router.get("/api/sites")
 def api_sites(request: Request, session: SessionDep, settings: SettingsDep, user: Viewer,
-              as_of: str | None = None) -> dict:
+              township: str | None = None, level: str | None = None, sort: str = "level", desc: int = 1,
+              as_of: str | None = None, min_owed: str | None = None) -> dict:
     day = _as_of(as_of)
-    return as_json(_checks(request, session, settings, day), day)
+    rows, _towns = _filtered(request, session, settings, as_of=day, township=township, level=level, sort=sort,
+                             desc=desc, min_owed=min_owed)
+    return as_json(rows, day)
 
 
 @router.get("/api/sites/{code}")

@@ -32,12 +32,17 @@ class CheckCache:
         self._value: list[ProjectCheck] = []
 
     def get(self, *, session: Session, settings: Settings, ruleset: RuleSet, as_of: date) -> list[ProjectCheck]:
-        key = (as_of, session.exec(select(func.max(ImportBatch.id))).one(),
-               session.exec(select(func.max(Report.id))).one(), id(ruleset))
+        # What the check depends on: finished imports (a queued upload has an id before its data is in)
+        # and reports (new ones, and changes to links and flags, which bump updated_at).
+        imports = session.exec(select(func.count(), func.max(ImportBatch.finished_at))
+                               .where(ImportBatch.status == "succeeded")).one()
+        reports = session.exec(select(func.count(), func.max(Report.updated_at))).one()
+        key = (as_of, tuple(imports), tuple(reports), id(ruleset))
         with self._lock:
             if key != self._key:
                 self._value = run_check(session=session, ruleset=ruleset, as_of=as_of,
-                                        min_wage_tier=settings.min_wage_tier, pay_day=settings.pay_day)
+                                        min_wage_tier=settings.min_wage_tier, pay_day=settings.pay_day,
+                                        report_window_days=settings.report_window_days)
                 self._key = key
             return self._value
 
@@ -46,8 +51,9 @@ LEVEL_RANK = {"red": 4, "orange": 3, "yellow": 2, "green": 1}
 
 
 def filter_sort(checks: list[ProjectCheck], *, township: str | None, level: str | None, sort: str,
-                descending: bool) -> list[ProjectCheck]:
-    rows = [c for c in checks if (not township or c.township == township) and (not level or c.level == level)]
+                descending: bool, min_owed_fen: int = 0) -> list[ProjectCheck]:
+    rows = [c for c in checks if (not township or c.township == township) and (not level or c.level == level)
+            and c.amount_owed_fen >= min_owed_fen]
     keys = {"amount": lambda c: c.amount_owed_fen, "level": lambda c: (LEVEL_RANK.get(c.level, 0), c.amount_owed_fen),
             "workers": lambda c: c.workers_owed, "overdue": lambda c: c.oldest_overdue_days,
             "township": lambda c: c.township, "code": lambda c: c.code}
@@ -110,7 +116,8 @@ class SiteDetail:
 def site_detail(*, session: Session, settings: Settings, ruleset: RuleSet, project: Project,
                 as_of: date) -> SiteDetail | None:
     checks = run_check(session=session, ruleset=ruleset, as_of=as_of, min_wage_tier=settings.min_wage_tier,
-                       pay_day=settings.pay_day, project_code=project.code)
+                       pay_day=settings.pay_day, project_code=project.code,
+                       report_window_days=settings.report_window_days)
     if not checks:
         return None
     check = checks[0]

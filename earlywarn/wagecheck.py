@@ -140,7 +140,7 @@ def _recent_reports(*, session: Session, as_of: date, days: int, phrases) -> dic
     from earlywarn.config import LOCAL_TZ
 
     end = datetime.combine(as_of + timedelta(days=1), time(), tzinfo=LOCAL_TZ)
-    start = end - timedelta(days=days + 1)
+    start = end - timedelta(days=days)  # the last ``days`` calendar days, the as-of day included
     q = (select(Report.project_id, Report.workers_involved, Report.escalation, Report.text)
          .where(Report.project_id.is_not(None), Report.received_at >= start, Report.received_at < end))
     out: dict[int, list[tuple[int | None, bool]]] = defaultdict(list)

@@ -108,7 +108,8 @@ def settings(backend, template_db, tmp_path, pytestconfig) -> Iterator[Settings]
 
 @pytest.fixture
 def engine(settings):
-    eng = make_engine(settings)
+    # Deferred transactions: a test's session stays open across requests and must not block the app's writes.
+    eng = make_engine(settings, immediate=False)
     yield eng
     eng.dispose()
 

@@ -450,8 +450,11 @@ def test_worst_level():
 
 
 def test_level_override(rules_dir):
+    (rules_dir / "projects.yaml").write_text(rule_yaml("projects.b", severity="P4", extra="level: yellow"))
+    assert load_rules(rules_dir).get("projects.b").level == "yellow"
     (rules_dir / "projects.yaml").write_text(rule_yaml("projects.b", severity="P4", extra="level: blue"))
-    assert load_rules(rules_dir).get("projects.b").level == "blue"
+    with pytest.raises(RuleError, match="projects.b"):  # blue is a risk-warning level, not a wage-check level
+        load_rules(rules_dir)
 
 
 def test_monitor_mode_fires_and_counts_but_raises_no_level(rules_dir):

@@ -1,0 +1,56 @@
+"""Understanding a report's text: category, escalation and collective flags, with reasons (service helper).
+
+The classifier (models/report-text-*/, loaded only if its card checks out) and the escalation phrases of
+rules/escalation.yaml are combined: a phrase a mediator adds takes effect without retraining. Loaded once
+per process and shared by the web app, the importer and the CLI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from earlywarn.rules import load_escalation_phrases
+from earlywarn.tables import Report
+from earlywarn.textclass import ReportClassifier, TextVerdict, latest_model_dir, load_model
+
+COLLECTIVE_MIN = 10  # 调解仲裁法 Art. 7: ten or more workers with a common claim
+
+
+@dataclass(frozen=True)
+class Analyser:
+    classifier: ReportClassifier
+    phrases: tuple[str, ...]
+    model_version: str
+
+    def verdict(self, text: str) -> TextVerdict:
+        return self.classifier.predict([text], escalation_phrases=self.phrases)[0]
+
+
+@lru_cache(maxsize=4)
+def load_analyser(models_dir: Path, rules_dir: Path) -> Analyser:
+    """The newest report-text model whose card matches; a missing or mismatched model stops the caller."""
+    folder = latest_model_dir(models_dir)
+    if folder is None:
+        raise RuntimeError(f"no report-text model in {models_dir}: train one with python -m earlywarn.train_textclass")
+    phrases = tuple(load_escalation_phrases(rules_dir / "escalation.yaml"))
+    return Analyser(load_model(folder), phrases, folder.name)
+
+
+def apply_verdict(report: Report, verdict: TextVerdict, model_version: str) -> None:
+    """Write the classifier's verdict onto the report; the reporter's own head count counts too."""
+    report.category = verdict.category
+    report.category_confidence = round(float(verdict.category_confidence), 4)
+    report.escalation = bool(verdict.escalation)
+    stated = report.workers_involved or 0
+    report.collective = bool(verdict.collective or stated >= COLLECTIVE_MIN)
+    reasons = list(verdict.reasons)
+    if stated >= COLLECTIVE_MIN and not verdict.collective:
+        reasons.append(f"报告人填写涉及 {stated} 人（≥ {COLLECTIVE_MIN} 人为集体争议）")
+    report.analysis = {
+        **(report.analysis or {}),
+        "model": model_version, "category_zh": verdict.category_zh,
+        "escalation_p": round(float(verdict.escalation_p), 4), "collective_p": round(float(verdict.collective_p), 4),
+        "head_count": verdict.head_count, "reasons": reasons,
+    }
