@@ -122,7 +122,8 @@ class InFileChecks:
 class Writer:
     streaming = False
 
-    def __init__(self, *, session: Session, vault: Vault, lookups: Lookups):
+    def __init__(self, *, session: Session, vault: Vault, lookups: Lookups, settings=None):
+        self.settings = settings
         self.session = session
         self.vault = vault
         self.lookups = lookups
@@ -312,6 +313,12 @@ class ReportWriter(Writer):
     def __init__(self, **kw):
         super().__init__(**kw)
         self.touched: list[Report] = []
+
+    def finish(self) -> None:
+        """Imported reports are understood like those filed on the web: classified, linked, corroborated."""
+        from earlywarn.understanding import understand_reports
+
+        understand_reports(session=self.session, settings=self.settings, reports=self.touched)
 
     def link_batch(self, batch_id: int) -> None:
         for report in self.touched:

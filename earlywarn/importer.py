@@ -277,7 +277,7 @@ def _run(*, session: Session, settings: Settings, reader: TableReader, result: F
     load_lookups(session=session, kind=kind, lookups=lookups)
     validate = VALIDATORS[kind]
     checks = InFileChecks(kind)
-    writer = WRITERS[kind](session=session, vault=vault, lookups=lookups)
+    writer = WRITERS[kind](session=session, vault=vault, lookups=lookups, settings=settings)
     rejects = _Rejects(reader.path, kind) if skip_invalid else None
     content = hashlib.sha256(kind.encode())
     total = reader.total_rows_estimate

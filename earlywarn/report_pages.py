@@ -89,8 +89,8 @@ async def submit_report(request: Request, session: SessionDep, settings: Setting
     if errors:
         return _render(request, "report_form.html", status_code=400, named=informant is not None,
                        **_form_context(session, settings, errors=errors, form=raw))
-    report, receipt = reports.file_report(session=session, settings=settings, analyser=request.app.state.analyser,
-                                          data=data, informant=informant, actor=ctx.user if ctx else None,
+    report, receipt = reports.file_report(session=session, settings=settings, data=data, informant=informant,
+                                          actor=ctx.user if ctx else None,
                                           photos=clean)
     return _render(request, "report_receipt.html", receipt=receipt, named=informant is not None)
 
@@ -289,8 +289,8 @@ def api_file_report(request: Request, body: ReportCreate, session: SessionDep, s
     except reports.ReportInputError as exc:
         raise HTTPException(status_code=422, detail=exc.errors) from None
     informant = _informant_of(session, ctx)
-    report, receipt = reports.file_report(session=session, settings=settings, analyser=request.app.state.analyser,
-                                          data=data, informant=informant, actor=ctx.user if ctx else None,
+    report, receipt = reports.file_report(session=session, settings=settings, data=data, informant=informant,
+                                          actor=ctx.user if ctx else None,
                                           source="api")
     return ReportFiled(receipt=receipt, category=report.category, escalation=report.escalation,
                        collective=report.collective)

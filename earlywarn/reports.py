@@ -22,7 +22,7 @@ from earlywarn.parsing import is_blank, parse_date, parse_int, parse_money_fen, 
 from earlywarn.photos import CleanPhoto, store_photo
 from earlywarn.privacy import Vault
 from earlywarn.tables import Informant, Project, Report, ReportMessage, ReportPhoto, UserAccount
-from earlywarn.understanding import Analyser, apply_verdict
+from earlywarn.understanding import understand_reports
 
 RECEIPT_BYTES = 12  # 96 bits: far beyond guessing, and still short enough to write down
 
@@ -94,7 +94,7 @@ def receipt_hash(vault: Vault, receipt: str) -> str:
     return vault.blind_index(normalize_receipt(receipt), "receipt")
 
 
-def file_report(*, session: Session, settings: Settings, analyser: Analyser, data: ReportInput,
+def file_report(*, session: Session, settings: Settings, data: ReportInput,
                 informant: Informant | None, actor: UserAccount | None, photos: list[CleanPhoto] = (),
                 source: str = "web") -> tuple[Report, str | None]:
     """Store, understand and link a new report; returns it and, for an anonymous one, its receipt code."""
@@ -113,29 +113,18 @@ def file_report(*, session: Session, settings: Settings, analyser: Analyser, dat
     )
     if data.project_code:
         report.project_id = session.exec(select(Project.id).where(Project.code == data.project_code)).first()
-    apply_verdict(report, analyser.verdict(data.text), analyser.model_version)
+        report.link_method, report.link_confidence = ("code", 1.0) if report.project_id else (None, None)
     session.add(report)
     session.flush()
     for photo in photos:
         name = store_photo(photo, vault=vault, folder=settings.data_dir / "photos")
         session.add(ReportPhoto(report_id=report.id, stored_name=name, content_type="image/jpeg",
                                 size=len(photo.data), width=photo.width, height=photo.height))
-    _understand_links(session=session, settings=settings, report=report)
+    understand_reports(session=session, settings=settings, reports=[report])
     record_audit(session=session, action="report.filed", actor=None if anonymous else actor, object_type="report",
                  object_id=report.id, detail={"source": source, "anonymous": anonymous, "photos": len(photos)})
     session.commit()
     return report, receipt
-
-
-def _understand_links(*, session: Session, settings: Settings, report: Report) -> None:
-    """Link to a project/company and corroborate against the wage check (no commit)."""
-    from earlywarn.report_links import corroborate, link_report_record
-    from earlywarn.rules import load_rules
-
-    if report.project_id is None:
-        link_report_record(session=session, report=report, commit=False)
-    if report.category == "wage_arrears":
-        corroborate(session=session, ruleset=load_rules(settings.rules_dir), report=report, commit=False)
 
 
 def find_by_receipt(*, session: Session, settings: Settings, receipt: str) -> Report | None:

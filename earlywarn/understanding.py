@@ -54,3 +54,33 @@ def apply_verdict(report: Report, verdict: TextVerdict, model_version: str) -> N
         "escalation_p": round(float(verdict.escalation_p), 4), "collective_p": round(float(verdict.collective_p), 4),
         "head_count": verdict.head_count, "reasons": reasons,
     }
+
+
+def understand_reports(*, session, settings, reports: list[Report]) -> None:
+    """Classify, link and corroborate reports (bulk imports and the web alike); flushes, never commits.
+
+    One classifier call for the batch, one set of link candidates, and corroboration for wage-arrears
+    reports about a project (the wage check as of the day each report came in)."""
+    from earlywarn.report_links import corroborate, link_report_record, load_candidates
+    from earlywarn.rules import load_rules
+
+    if not reports:
+        return
+    analyser = load_analyser(settings.model_dir, settings.rules_dir)
+    verdicts = analyser.classifier.predict([r.text for r in reports], escalation_phrases=analyser.phrases)
+    for report, verdict in zip(reports, verdicts, strict=True):
+        apply_verdict(report, verdict, analyser.model_version)
+        session.add(report)
+    session.flush()
+    candidates = None
+    for report in reports:
+        if report.project_id is None and report.link_method is None:
+            candidates = candidates or load_candidates(session=session)
+            link_report_record(session=session, report=report, candidates=candidates, commit=False)
+    ruleset = None
+    for report in reports:
+        if report.category == "wage_arrears" and report.project_id is not None:
+            ruleset = ruleset or load_rules(settings.rules_dir)
+            corroborate(session=session, ruleset=ruleset, report=report, min_wage_tier=settings.min_wage_tier,
+                        pay_day=settings.pay_day, commit=False)
+    session.flush()

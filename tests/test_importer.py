@@ -338,8 +338,11 @@ def test_tiny_county_reports_and_informants(session, settings, county):
     assert (r3.project_id, r3.informant_id, r3.workers_involved, r3.collective) == (projects[P2], informant.id, 3,
                                                                                    False)
     assert r3.received_at == datetime(2025, 4, 5, 0, 0, tzinfo=UTC)
-    assert (anon.informant_id, anon.project_id, anon.project_code_text, anon.township, anon.employer_text) == (
-        None, None, None, "孝丰镇", GC2)
+    assert (anon.informant_id, anon.project_code_text, anon.township, anon.employer_text) == (
+        None, None, "孝丰镇", GC2)
+    # Imported reports are understood like web ones: the named contractor's one site in that township is linked.
+    assert (anon.project_id, anon.link_method) == (projects[P2], "name")
+    assert all(r.category and r.analysis.get("model") for r in reports.values())
     (batch,) = fresh(session, ImportBatch, ImportBatch.kind == "reports")
     assert {r.import_batch_id for r in reports.values()} == {batch.id}
 
