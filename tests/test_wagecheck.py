@@ -322,7 +322,7 @@ def test_cli_honours_the_report_window_setting(cli, session, settings, tmp_path)
     """BUG: Settings.report_window_days (EARLYWARN_REPORT_WINDOW_DAYS) is never passed to run_check
     (cli.py check, sites.CheckCache.get, sites.site_detail): the window is always run_check's default 30."""
     import_county(session, settings, tmp_path / "reports", reports=[
-        ["R-1", "2025-04-25 09:00", "", "孝丰镇", P2, GC2, "十二个工人说三月份工资还没拿到", "12", ""]])
+        ["R-1", "2025-04-25 09:00", "", "孝丰镇", P2, GC2, "三月份的工资还欠着，班组十二个人都没拿到", "12", ""]])
     session.commit()
     # run_check itself takes the window: 15 days ago is inside 30 days, outside 10.
     ruleset = load_rules(settings.rules_dir)
