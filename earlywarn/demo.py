@@ -20,7 +20,7 @@ from earlywarn.tables import OrgUnit, UserAccount
 DEMO_SEED = 7
 DEMO_SCALE = 0.12
 DEMO_ACCOUNTS = (
-    (Role.informant, "demo_informant", "信息员小李"),
+    (Role.informant, "demo_informant", "演示信息员"),
     (Role.informant_manager, "demo_infomgr", "信息员管理员老周"),
     (Role.mediator, "demo_mediator", "调解员王芳"),
     (Role.wage_checker, "demo_checker", "住建局陈明"),

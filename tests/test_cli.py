@@ -106,3 +106,23 @@ def test_demo_prepares_data_accounts_and_serves(settings, engine):
     finally:
         server.terminate()
         server.wait(timeout=10)
+
+
+def test_classify_reads_gbk_and_writes_verdicts(settings, tmp_path):
+    src = tmp_path / "texts.csv"
+    src.write_text("编号,内容\n1,包工头跑了，二十几个人三个月工资没拿到\n2,食堂饭菜太差\n3,工人说明天要去堵政府大门讨薪\n",
+                   encoding="gbk")
+    out = tmp_path / "out.csv"
+    r = run(settings, "classify", str(src), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    import csv
+
+    rows = list(csv.DictReader(out.open(encoding="utf-8-sig")))
+    assert [(row["编号"], row["category"]) for row in rows] == [("1", "wage_arrears"), ("2", "other"),
+                                                               ("3", "wage_arrears")]
+    assert [row["escalation"] for row in rows] == ["0", "0", "1"]
+    assert rows[0]["collective"] == "1" and float(rows[0]["confidence"]) > 0.5
+    bad = tmp_path / "no_text.csv"
+    bad.write_text("a,b\n1,2\n", encoding="utf-8")
+    r = run(settings, "classify", str(bad), "--out", str(out))
+    assert r.returncode == 2 and "内容" in r.stderr
