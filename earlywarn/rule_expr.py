@@ -14,6 +14,8 @@ import ast
 import operator
 from collections.abc import Callable, Mapping
 
+import numpy as np
+
 Env = Mapping[str, object]
 Condition = Callable[[Env], object]
 
@@ -151,5 +153,104 @@ def _compile(node: ast.AST, constants: dict[str, object]) -> Condition:
                 return False
             left = value
         return None if missing else True
+
+    return compare
+
+
+# ----------------------------------------------------------------------------- vectorised evaluation
+#
+# The same conditions over whole columns at once (numpy), for checks of thousands of subjects: a column is
+# (values as float64, missing mask). Semantics match the closures above exactly — a property test holds
+# the two together.
+
+Column = tuple[np.ndarray, np.ndarray]
+VectorCondition = Callable[[Mapping[str, Column], int], Column]
+
+
+def compile_vector(tree: ast.Expression, constants: Mapping[str, object] | None = None) -> VectorCondition:
+    fn = _vec(tree.body, dict(constants or {}))
+
+    def condition(cols: Mapping[str, Column], n: int) -> Column:
+        values, missing = fn(cols, n)
+        return (values != 0) & ~missing, missing
+
+    return condition
+
+
+def _truth(col: Column) -> tuple[np.ndarray, np.ndarray]:
+    values, missing = col
+    return (values != 0) & ~missing, ~(values != 0) & ~missing  # (known true, known false)
+
+
+def _vec(node: ast.AST, constants: dict[str, object]) -> Callable[[Mapping[str, Column], int], Column]:
+    if isinstance(node, ast.Constant) or (isinstance(node, ast.Name) and node.id in constants):
+        value = node.value if isinstance(node, ast.Constant) else constants[node.id]
+        number = float(value) if isinstance(value, bool | int | float) else np.nan
+        return lambda cols, n: (np.full(n, number), np.zeros(n, dtype=bool))
+    if isinstance(node, ast.Name):
+        name = node.id
+        return lambda cols, n: cols[name] if name in cols else (np.zeros(n), np.ones(n, dtype=bool))
+    if isinstance(node, ast.BoolOp):
+        parts = [_vec(v, constants) for v in node.values]
+        is_and = isinstance(node.op, ast.And)
+
+        def bool_op(cols, n):
+            truths = [_truth(p(cols, n)) for p in parts]
+            if is_and:
+                decided_false = np.logical_or.reduce([f for _, f in truths])
+                all_true = np.logical_and.reduce([t for t, _ in truths])
+                return all_true.astype(float), ~decided_false & ~all_true
+            decided_true = np.logical_or.reduce([t for t, _ in truths])
+            all_false = np.logical_and.reduce([f for _, f in truths])
+            return decided_true.astype(float), ~decided_true & ~all_false
+
+        return bool_op
+    if isinstance(node, ast.UnaryOp):
+        operand = _vec(node.operand, constants)
+        if isinstance(node.op, ast.Not):
+            def not_op(cols, n):
+                values, missing = operand(cols, n)
+                return (values == 0).astype(float), missing
+            return not_op
+        sign = -1.0 if isinstance(node.op, ast.USub) else 1.0
+        return lambda cols, n: (lambda c: (sign * c[0], c[1]))(operand(cols, n))
+    if isinstance(node, ast.BinOp):
+        left, right, fn = _vec(node.left, constants), _vec(node.right, constants), _ARITH[type(node.op)]
+        is_div = isinstance(node.op, ast.Div)
+
+        def bin_op(cols, n):
+            (a, ma), (b, mb) = left(cols, n), right(cols, n)
+            missing = ma | mb | ((b == 0) if is_div else False)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                values = fn(a, np.where(missing, 1.0, b) if is_div else b)
+            return np.where(missing, 0.0, values), missing
+
+        return bin_op
+    assert isinstance(node, ast.Compare)
+    first = _vec(node.left, constants)
+    steps = []
+    for op, comp in zip(node.ops, node.comparators, strict=True):
+        if isinstance(op, ast.In | ast.NotIn):
+            members = np.array([float(e.value) for e in comp.elts if isinstance(e.value, bool | int | float)])
+            steps.append((True, isinstance(op, ast.In), members))
+        else:
+            steps.append((False, _CMP[type(op)], _vec(comp, constants)))
+
+    def compare(cols, n):
+        left, left_missing = first(cols, n)
+        false_any = np.zeros(n, dtype=bool)
+        missing_any = np.zeros(n, dtype=bool)
+        for membership, test, right in steps:
+            if membership:
+                inside = np.isin(left, right)
+                false_any |= ~left_missing & (inside != test)
+                missing_any |= left_missing
+                continue
+            value, value_missing = right(cols, n)
+            step_missing = left_missing | value_missing
+            false_any |= ~step_missing & ~test(left, value)
+            missing_any |= step_missing
+            left, left_missing = value, value_missing
+        return (~false_any & ~missing_any).astype(float), ~false_any & missing_any
 
     return compare

@@ -18,10 +18,11 @@ from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import yaml
 
 from earlywarn.check_features import FEATURES, MISSING_DATA, SUBJECTS
-from earlywarn.rule_expr import Condition, compile_condition, parse_condition
+from earlywarn.rule_expr import Column, Condition, VectorCondition, compile_condition, compile_vector, parse_condition
 
 SEVERITIES = ("P1", "P2", "P3", "P4")
 SEVERITY_LEVEL = {"P1": "red", "P2": "orange", "P3": "yellow", "P4": "none"}
@@ -81,6 +82,7 @@ class Rule:
     file: str
     features_used: frozenset[str] = frozenset()
     _condition: Condition | None = field(default=None, repr=False, compare=False)
+    _vector: VectorCondition | None = field(default=None, repr=False, compare=False)
 
     @property
     def live(self) -> bool:
@@ -96,6 +98,12 @@ class Rule:
         except (TypeError, ArithmeticError) as e:
             raise _fail(self.file, self.id, f"计算条件时出错（特征值类型不对？）：{e}") from None
         return None if result is None else bool(result)
+
+    def evaluate_columns(self, cols: Mapping[str, Column], n: int) -> tuple[np.ndarray, np.ndarray]:
+        """The same verdict for ``n`` subjects at once: (fired, not checked) boolean arrays."""
+        if self.requires or self._vector is None:
+            return np.zeros(n, dtype=bool), np.ones(n, dtype=bool)
+        return self._vector(cols, n)
 
     def missing(self, features: Mapping[str, object]) -> tuple[str, ...]:
         """Why a subject was not checked: the ``requires`` keys, or the needed features without data."""
@@ -185,11 +193,13 @@ def _rule(file: str, stem: str, raw: object, index: int) -> Rule:
             raise _fail(file, rid, f"条件中的未知特征 {e.args[0]!r}；{known}") from None
         except ValueError as e:
             raise _fail(file, rid, str(e)) from None
-    condition = compile_condition(tree, {n: p.value for n, p in params.items()}) if tree is not None else None
+    constants = {n: p.value for n, p in params.items()}
+    condition = compile_condition(tree, constants) if tree is not None else None
+    vector = compile_vector(tree, constants) if tree is not None else None
     return Rule(id=rid, ref=ref, title=_text(file, rid, raw, "title"), description=_text(file, rid, raw, "description"),
                 legal_basis=_legal_basis(file, rid, raw["legal_basis"]), severity=severity, level=level,
                 subject=subject, mode=mode, params=params, when=(when or "").strip(), requires=tuple(requires),
-                file=file, features_used=used - set(params), _condition=condition)
+                file=file, features_used=used - set(params), _condition=condition, _vector=vector)
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

@@ -12,9 +12,11 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+import numpy as np
 from sqlmodel import Session, select
 
-from earlywarn.balances import WorkerMonth, worker_months
+from earlywarn.balances import OVERDUE_TOLERANCE_FEN, WorkerMonth, worker_months
+from earlywarn.check_features import FEATURES, SUBJECTS
 from earlywarn.rules import Rule, RuleSet, find_escalation, minimum_wage, worst_level
 from earlywarn.tables import Company, Project, Report, RosterEntry, Worker
 
@@ -86,20 +88,64 @@ class _MinWage:
         return self.cache[key]
 
 
-def worker_month_features(wm: WorkerMonth, daily_wage_fen: int | None, exit_date: date | None,
-                          monthly_min_fen: int) -> dict:
-    start = _month_start(wm.period)
-    month_end = (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
-    return {
-        "earned_fen": wm.earned_fen, "paid_fen": wm.paid_fen, "owed_fen": wm.owed_fen,
-        "attended_days": wm.attended_days, "pay_day_passed": wm.pay_day_passed, "overdue": wm.overdue,
-        "overdue_days": wm.overdue_days, "paid_nothing": wm.pay_day_passed and wm.earned_fen > 0 and wm.paid_fen == 0,
-        "payments": wm.payments, "paid_cash_fen": wm.paid_cash_fen, "paid_team_leader_fen": wm.paid_team_leader_fen,
-        "paid_outside_special_account_fen": wm.paid_outside_special_account_fen,
-        "payments_without_channel": wm.payments_without_channel, "daily_wage_fen": daily_wage_fen,
-        "min_wage_prorata_fen": round(monthly_min_fen / PAID_DAYS_PER_MONTH * wm.attended_days),
-        "exited_by_month_end": exit_date is not None and exit_date <= month_end,
+_PERIODS: dict[str, tuple[date, date]] = {}
+
+
+def _period_bounds(period: str) -> tuple[date, date]:
+    bounds = _PERIODS.get(period)
+    if bounds is None:
+        start = _month_start(period)
+        end = (start.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+        bounds = _PERIODS[period] = (start, end)
+    return bounds
+
+
+def _worker_month_columns(months: list[WorkerMonth], roster, minimum: _MinWage, position: dict[int, int],
+                          as_of: date) -> tuple[dict, np.ndarray]:
+    """The worker_month features (check_features.FEATURES["worker_month"]) of the whole county, as numpy columns."""
+    def col(values) -> np.ndarray:
+        return np.fromiter(values, dtype=float, count=len(months))
+
+    no = np.zeros(len(months), dtype=bool)
+    entries = [roster.get((wm.project_id, wm.worker_id)) for wm in months]
+    earned, paid = col(wm.earned_fen for wm in months), col(wm.paid_fen for wm in months)
+    due = col(wm.pay_day.toordinal() for wm in months)
+    passed = due < as_of.toordinal()
+    owed = np.maximum(earned - paid, 0)
+    overdue = passed & (owed > OVERDUE_TOLERANCE_FEN)
+    days = col(wm.attended_days for wm in months)
+    minimum_month = col(minimum.monthly_fen(_period_bounds(wm.period)[0]) for wm in months)
+    month_end = col(_period_bounds(wm.period)[1].toordinal() for wm in months)
+    exit_day = col(e.exit_date.toordinal() if e and e.exit_date else np.inf for e in entries)
+    wage = col(e.daily_wage_fen if e else 0 for e in entries)
+    cols = {
+        "earned_fen": (earned, no), "paid_fen": (paid, no), "owed_fen": (owed, no), "attended_days": (days, no),
+        "pay_day_passed": (passed.astype(float), no), "overdue": (overdue.astype(float), no),
+        "overdue_days": (np.where(overdue, as_of.toordinal() - due, 0.0), no),
+        "paid_nothing": ((passed & (earned > 0) & (paid == 0)).astype(float), no),
+        "payments": (col(wm.payments for wm in months), no),
+        "paid_cash_fen": (col(wm.paid_cash_fen for wm in months), no),
+        "paid_team_leader_fen": (col(wm.paid_team_leader_fen for wm in months), no),
+        "paid_outside_special_account_fen": (col(wm.paid_outside_special_account_fen for wm in months), no),
+        "payments_without_channel": (col(wm.payments_without_channel for wm in months), no),
+        "daily_wage_fen": (wage, np.array([e is None for e in entries], dtype=bool)),
+        # Python's round() and numpy's rint both round half to even: the two forms agree to the fen.
+        "min_wage_prorata_fen": (np.rint(minimum_month / PAID_DAYS_PER_MONTH * days), no),
+        "exited_by_month_end": ((exit_day <= month_end).astype(float), no),
     }
+    owner = np.fromiter((position[wm.project_id] for wm in months), dtype=np.intp, count=len(months))
+    return cols, owner
+
+
+@dataclass(slots=True)
+class _RosterRow:
+    daily_wage_fen: int
+    exit_date: date | None
+    name: str
+    id_masked: str
+    birth_date: date | None
+    gender: str | None
+    team: str
 
 
 def run_check(*, session: Session, ruleset: RuleSet, as_of: date, min_wage_tier: int = 2, pay_day: int = 25,
@@ -117,21 +163,71 @@ def run_check(*, session: Session, ruleset: RuleSet, as_of: date, min_wage_tier:
     for wm in months:
         by_project[wm.project_id].append(wm)
 
-    roster_q = (select(RosterEntry, Worker.name, Worker.id_masked, Worker.birth_date, Worker.gender, Company.name)
-                .join(Worker, Worker.id == RosterEntry.worker_id).join(Company, Company.id == RosterEntry.team_id))
+    r = RosterEntry
+    roster_q = (select(r.project_id, r.worker_id, r.daily_wage_fen, r.exit_date, Worker.name, Worker.id_masked,
+                       Worker.birth_date, Worker.gender, Company.name)
+                .join(Worker, Worker.id == r.worker_id).join(Company, Company.id == r.team_id))
     if ids is not None:
-        roster_q = roster_q.where(RosterEntry.project_id.in_(ids))
-    roster = {(r.project_id, r.worker_id): (r, name, masked, birth, gender, team)
-              for r, name, masked, birth, gender, team in session.exec(roster_q)}
+        roster_q = roster_q.where(r.project_id.in_(ids))
+    roster = {(pid, wid): _RosterRow(*rest) for pid, wid, *rest in session.exec(roster_q)}
     reports = _recent_reports(session=session, as_of=as_of, days=report_window_days, phrases=ruleset.escalation_phrases)
 
     minimum = _MinWage(ruleset, min_wage_tier)
+    subjects = _Subjects()
     results = []
-    for project_id in sorted(by_project, key=lambda pid: projects[pid][0].code):
+    order = sorted(by_project, key=lambda pid: projects[pid][0].code)
+    position = {pid: i for i, pid in enumerate(order)}
+    subjects.columns["worker_month"] = _worker_month_columns(months, roster, minimum, position, as_of)
+    for project_id in order:
         project, contractor = projects[project_id]
         results.append(_check_project(project, contractor, by_project[project_id], roster,
-                                      reports.get(project_id, []), ruleset, minimum, as_of))
+                                      reports.get(project_id, []), minimum, as_of, subjects, len(results)))
+    _apply_rules(ruleset, subjects, results)
     return results
+
+
+class _Subjects:
+    """Feature rows of every subject of the county, with the position of each row's project."""
+
+    def __init__(self):
+        self.rows: dict[str, list[dict]] = {s: [] for s in SUBJECTS}
+        self.owner: dict[str, list[int]] = {s: [] for s in SUBJECTS}
+        self.columns: dict[str, tuple[dict, np.ndarray]] = {}  # subjects built straight into columns
+
+    def add(self, subject: str, features: dict, position: int) -> None:
+        self.rows[subject].append(features)
+        self.owner[subject].append(position)
+
+
+def _columns(rows: list[dict], names) -> dict:
+    cols = {}
+    for name in names:
+        values = [row.get(name) for row in rows]
+        cols[name] = (np.array([0.0 if v is None else float(v) for v in values], dtype=float),
+                      np.array([v is None for v in values], dtype=bool))
+    return cols
+
+
+def _apply_rules(ruleset: RuleSet, subjects: _Subjects, results: list[ProjectCheck]) -> None:
+    """Every rule once over all its subjects in the county (numpy columns), counted back per project."""
+    n_projects = len(results)
+    hits: list[dict[str, RuleHit]] = [{} for _ in results]
+    for subject in SUBJECTS:
+        if subject in subjects.columns:
+            cols, owner = subjects.columns[subject]
+        else:
+            cols = _columns(subjects.rows[subject], FEATURES[subject])
+            owner = np.array(subjects.owner[subject], dtype=np.intp)
+        n = len(owner)
+        for rule in ruleset.for_subject(subject):
+            fired, missing = rule.evaluate_columns(cols, n)
+            fired_n = np.bincount(owner, weights=fired, minlength=n_projects).astype(int)
+            missing_n = np.bincount(owner, weights=missing, minlength=n_projects).astype(int)
+            for i in np.flatnonzero(fired_n | missing_n):
+                hits[i][rule.id] = RuleHit(rule, int(fired_n[i]), int(missing_n[i]))
+    for pc, project_hits in zip(results, hits, strict=True):
+        pc.hits = sorted(project_hits.values(), key=lambda h: (-_LEVEL_RANK[h.rule.level], h.rule.id))
+        pc.level = worst_level([h.rule.level for h in pc.hits if h.fired and h.live])
 
 
 def _recent_reports(*, session: Session, as_of: date, days: int, phrases) -> dict[int, list[tuple[int | None, bool]]]:
@@ -150,41 +246,22 @@ def _recent_reports(*, session: Session, as_of: date, days: int, phrases) -> dic
 
 
 def _check_project(project: Project, contractor: str, months: list[WorkerMonth], roster, reports,
-                   ruleset: RuleSet, minimum: _MinWage, as_of: date) -> ProjectCheck:
+                   minimum: _MinWage, as_of: date, subjects: _Subjects, position: int) -> ProjectCheck:
+    """A project's figures and the feature rows of its subjects; the rules run county-wide afterwards."""
     pc = ProjectCheck(project.id, project.code, project.name, project.township, contractor)
-    hits: dict[str, RuleHit] = {}
-    # Per subject: the rules to evaluate, and those that need data we lack (counted, never evaluated).
-    plan: dict[str, tuple[list[tuple[Rule, RuleHit]], list[RuleHit]]] = {}
-    for subject in ("worker_month", "worker", "project"):
-        rules = ruleset.for_subject(subject)
-        for rule in rules:
-            hits[rule.id] = RuleHit(rule)
-        plan[subject] = ([(r, hits[r.id]) for r in rules if not r.requires], [hits[r.id] for r in rules if r.requires])
 
     def apply(subject: str, features: dict) -> None:
-        evaluate, blind = plan[subject]
-        for rule, hit in evaluate:
-            verdict = rule.evaluate(features)
-            if verdict is None:
-                hit.not_checked += 1
-            elif verdict:
-                hit.fired += 1
-        for hit in blind:
-            hit.not_checked += 1
+        subjects.add(subject, features, position)
 
     per_worker: dict[int, list[WorkerMonth]] = defaultdict(list)
-    for wm in months:
+    for wm in months:  # worker-month rules run on columns built once for the county (_worker_month_columns)
         per_worker[wm.worker_id].append(wm)
-        entry = roster.get((project.id, wm.worker_id))
-        r = entry[0] if entry else None
-        apply("worker_month", worker_month_features(wm, r.daily_wage_fen if r else None, r.exit_date if r else None,
-                                                    minimum.monthly_fen(_month_start(wm.period))))
 
     for worker_id, wms in per_worker.items():
-        entry = roster.get((project.id, worker_id))
-        if entry is None:
+        r = roster.get((project.id, worker_id))
+        if r is None:
             continue
-        r, name, masked, birth, gender, team = entry
+        name, masked, birth, gender, team = r.name, r.id_masked, r.birth_date, r.gender, r.team
         first = min((wm.first_day for wm in wms if wm.first_day), default=None)
         last = max((wm.last_day for wm in wms if wm.last_day), default=None)
         overdue = [wm for wm in wms if wm.overdue]
@@ -214,9 +291,6 @@ def _check_project(project: Project, contractor: str, months: list[WorkerMonth],
     pc.oldest_overdue_days = max((w.oldest_overdue_days for w in pc.owed), default=0)
     pc.features = _project_features(project, months, pc, reports, as_of)
     apply("project", pc.features)
-    pc.hits = sorted((h for h in hits.values() if h.fired or h.not_checked),
-                     key=lambda h: (-_LEVEL_RANK[h.rule.level], h.rule.id))
-    pc.level = worst_level([h.rule.level for h in pc.hits if h.fired and h.live])
     return pc
 
 
