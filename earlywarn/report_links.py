@@ -142,7 +142,7 @@ def link_manually(*, session: Session, report: Report, actor: UserAccount | None
 
 
 def corroborate(*, session: Session, ruleset: RuleSet, report: Report, as_of: date | None = None,
-                min_wage_tier: int = 2, pay_day: int = 25, commit: bool = True) -> str | None:
+                min_wage_tier: int = 2, pay_day: int = 25, commit: bool = True, audit: bool = True) -> str | None:
     """Cross-check a wage-arrears report with its project's wage check as of the day it was received.
 
     corroborated: the check shows workers owed (or attendance unpaid past the pay day); not_corroborated: the
@@ -168,8 +168,9 @@ def corroborate(*, session: Session, ruleset: RuleSet, report: Report, as_of: da
     report.corroboration = outcome
     _touch(report, corroboration=detail)
     session.add(report)
-    record_audit(session=session, action="report.corroborate", object_type="report", object_id=report.id,
-                 detail={"outcome": outcome, **detail})
+    if audit:
+        record_audit(session=session, action="report.corroborate", object_type="report", object_id=report.id,
+                     detail={"outcome": outcome, **detail})
     if commit:
         session.commit()
     return outcome

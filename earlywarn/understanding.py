@@ -7,10 +7,12 @@ per process and shared by the web app, the importer and the CLI.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from earlywarn.audit import record_audit
 from earlywarn.rules import load_escalation_phrases
 from earlywarn.tables import Report
 from earlywarn.textclass import ReportClassifier, TextVerdict, latest_model_dir, load_model
@@ -72,15 +74,23 @@ def understand_reports(*, session, settings, reports: list[Report]) -> None:
         apply_verdict(report, verdict, analyser.model_version)
         session.add(report)
     session.flush()
-    candidates = None
+    # One audit entry per report when it is filed alone; a bulk import is audited once, as a batch.
+    single = len(reports) == 1
+    candidates, linked = None, 0
     for report in reports:
         if report.project_id is None and report.link_method is None:
             candidates = candidates or load_candidates(session=session)
-            link_report_record(session=session, report=report, candidates=candidates, commit=False)
-    ruleset = None
+            result = link_report_record(session=session, report=report, candidates=candidates, commit=False,
+                                        audit=single)
+            linked += bool(result and result.resolved)
+    ruleset, outcomes = None, Counter()
     for report in reports:
         if report.category == "wage_arrears" and report.project_id is not None:
             ruleset = ruleset or load_rules(settings.rules_dir)
-            corroborate(session=session, ruleset=ruleset, report=report, min_wage_tier=settings.min_wage_tier,
-                        pay_day=settings.pay_day, commit=False)
+            outcomes[corroborate(session=session, ruleset=ruleset, report=report, audit=single, commit=False,
+                                 min_wage_tier=settings.min_wage_tier, pay_day=settings.pay_day)] += 1
+    if not single:
+        record_audit(session=session, action="report.understand_batch", object_type="report",
+                     detail={"reports": len(reports), "linked": linked, "corroboration": dict(outcomes),
+                             "first_id": reports[0].id, "last_id": reports[-1].id})
     session.flush()
