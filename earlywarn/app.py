@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, *, upgrade: bool = True) -> Fas
         settings.resolved_secret()  # fail at start-up, not on the first ID number, if the key is unusable
         app.state.ruleset = load_rules(settings.rules_dir)
         app.state.check_cache = CheckCache()
+        # Load (and card-check) the report classifier now: a bad model stops the start, not the first report.
         app.state.analyser = load_analyser(settings.model_dir, settings.rules_dir)
         app.state.ratelimiter = RateLimiter(settings.redis_url)
         recover_interrupted(app.state.engine)

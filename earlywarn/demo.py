@@ -62,8 +62,6 @@ def _load_demo_county(*, settings: Settings, session, console: Console) -> None:
     if not (folder / "projects.csv").exists():
         console.print(f"模拟演示县（seed={DEMO_SEED}, scale={DEMO_SCALE}）…")
         simulate_county(folder, seed=DEMO_SEED, scale=DEMO_SCALE)
-    try:
-        from earlywarn.importer import import_paths
-    except ImportError:  # the importer lands with issue 3
-        return
+    from earlywarn.importer import import_paths
+
     import_paths(session=session, settings=settings, paths=[folder], console=console)

@@ -17,6 +17,7 @@ from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
 from earlywarn.config import LOCAL_TZ
+from earlywarn.parsing import format_fen
 
 LOCALES = ("zh_Hans_CN", "en")
 DEFAULT_LOCALE = "zh_Hans_CN"
@@ -66,12 +67,8 @@ _ = gettext
 
 
 def format_money(fen: int | None) -> str:
-    """Integer fen → ``￥1,234.50`` (full-width yuan sign, Chinese convention)."""
-    if fen is None:
-        return "—"
-    sign = "-" if fen < 0 else ""
-    yuan, cents = divmod(abs(int(fen)), 100)
-    return f"{sign}￥{yuan:,}.{cents:02d}"
+    """Integer fen → ``￥1,234.50`` (full-width yuan sign, Chinese convention); ``—`` for no value."""
+    return "—" if fen is None else format_fen(fen)
 
 
 def format_datetime_local(value: datetime | None) -> str:

@@ -17,6 +17,7 @@ from sqlmodel import Session, select
 
 from earlywarn.balances import OVERDUE_TOLERANCE_FEN, WorkerMonth, worker_months
 from earlywarn.check_features import FEATURES, SUBJECTS
+from earlywarn.parsing import fen_to_yuan_str
 from earlywarn.rules import Rule, RuleSet, find_escalation, minimum_wage, worst_level
 from earlywarn.tables import Company, Project, Report, RosterEntry, Worker
 
@@ -334,16 +335,9 @@ def _project_features(project: Project, months: list[WorkerMonth], pc: ProjectCh
 CSV_COLUMNS = ("project_code", "level", "workers_owed", "amount_owed", "oldest_overdue_days", "rules")
 
 
-def yuan(fen: int) -> str:
-    """Plain yuan with two decimals for machine-readable output (formats.md)."""
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(fen), 100)
-    return f"{sign}{whole}.{cents:02d}"
-
-
 def csv_rows(results: list[ProjectCheck]) -> list[list[str]]:
     """Exactly the wage-check output of formats.md."""
-    return [[pc.code, pc.level, str(pc.workers_owed), yuan(pc.amount_owed_fen), str(pc.oldest_overdue_days),
+    return [[pc.code, pc.level, str(pc.workers_owed), fen_to_yuan_str(pc.amount_owed_fen), str(pc.oldest_overdue_days),
              ";".join(pc.fired_rule_ids)] for pc in results]
 
 
@@ -351,11 +345,11 @@ def as_json(results: list[ProjectCheck], as_of: date) -> dict:
     return {"as_of": as_of.isoformat(), "projects": [{
         "project_code": pc.code, "project_name": pc.name, "township": pc.township,
         "general_contractor": pc.contractor, "level": pc.level, "workers_owed": pc.workers_owed,
-        "amount_owed": yuan(pc.amount_owed_fen), "oldest_overdue_days": pc.oldest_overdue_days,
+        "amount_owed": fen_to_yuan_str(pc.amount_owed_fen), "oldest_overdue_days": pc.oldest_overdue_days,
         "rules": [{"id": h.rule.id, "title": h.rule.title, "severity": h.rule.severity, "level": h.rule.level,
                    "mode": h.rule.mode, "fired": h.fired, "not_checked": h.not_checked,
                    "legal_basis": [f"《{b.law}》{b.article}" for b in h.rule.legal_basis]} for h in pc.hits],
-        "workers": [{"name": w.name, "id_masked": w.id_masked, "team": w.team, "owed": yuan(w.owed_fen),
-                     "months": [{"period": p, "owed": yuan(o), "overdue_days": d} for p, o, d in w.months]}
+        "workers": [{"name": w.name, "id_masked": w.id_masked, "team": w.team, "owed": fen_to_yuan_str(w.owed_fen),
+                     "months": [{"period": p, "owed": fen_to_yuan_str(o), "overdue_days": d} for p, o, d in w.months]}
                     for w in pc.owed],
     } for pc in results]}

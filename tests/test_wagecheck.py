@@ -17,8 +17,9 @@ import pytest
 from typer.testing import CliRunner
 
 from earlywarn.cli import app
+from earlywarn.parsing import fen_to_yuan_str as yuan
 from earlywarn.rules import RuleError, load_rules
-from earlywarn.wagecheck import CSV_COLUMNS, as_json, csv_rows, run_check, yuan
+from earlywarn.wagecheck import CSV_COLUMNS, as_json, csv_rows, run_check
 from tests.test_balances import days, import_county, pay, project_row, worker_ids, worker_row
 from tests.test_importer import make_id
 
