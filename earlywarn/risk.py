@@ -1,0 +1,145 @@
+"""The risk model (pure): a calibrated, monotone gradient-boosting classifier of the onset of a collective
+dispute within the horizon, its machine-checked model card, levels from thresholds, and explanations.
+
+Follows the scikit-learn contract: :func:`build_pipeline` returns an unfitted estimator; nothing is fitted
+at import or in ``__init__``. A model is loaded only when its card's sha256 and library versions match.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import joblib
+import numpy as np
+import sklearn
+import yaml
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.ensemble import HistGradientBoostingClassifier
+
+LEVELS = ("red", "orange", "yellow", "blue")
+DEFAULT_THRESHOLDS = {"red": 0.5, "orange": 0.3, "yellow": 0.15, "blue": 0.07}
+
+
+class RiskModelError(RuntimeError):
+    """The artifact does not match its card (hash or library versions), or the card is unusable."""
+
+
+def build_pipeline(feature_columns: Sequence[str], monotone_increasing: Sequence[str], *,
+                   random_state: int = 0) -> CalibratedClassifierCV:
+    """Unfitted: gradient boosting, monotone where the domain is obvious (more unpaid months never lowers the
+    risk), calibrated so that the score reads as a probability. Isotonic and sigmoid calibration are both
+    monotone, so the monotone constraints survive calibration."""
+    cst = [1 if c in monotone_increasing else 0 for c in feature_columns]
+    booster = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.06, max_leaf_nodes=15, min_samples_leaf=30,
+                                             l2_regularization=1.0, monotonic_cst=cst, random_state=random_state)
+    return CalibratedClassifierCV(booster, method="sigmoid", cv=3)
+
+
+def level_for(score: float, thresholds: Mapping[str, float]) -> str | None:
+    """The highest level whose threshold the score reaches; None below all (no warning)."""
+    for level in LEVELS:
+        if score >= thresholds[level]:
+            return level
+    return None
+
+
+def thresholds_for_capacity(weekly_scores: Sequence[Sequence[float]], capacity: int) -> dict[str, float]:
+    """Thresholds a handful of mediators can act on: red ≈ the score of the capacity-th project in a typical
+    week, orange ≈ twice the capacity, yellow ≈ four times, blue ≈ eight times (medians over weeks)."""
+    def kth(k: int) -> float:
+        values = [sorted(week, reverse=True)[k - 1] for week in weekly_scores if len(week) >= k]
+        return float(np.median(values)) if values else 1.0
+
+    found = {"red": kth(capacity), "orange": kth(2 * capacity), "yellow": kth(4 * capacity), "blue": kth(8 * capacity)}
+    # Keep them strictly ordered even on a quiet county.
+    floor = 1e-3
+    for level in reversed(LEVELS):
+        found[level] = max(found[level], floor)
+        floor = found[level] + 1e-3
+    return {k: round(v, 4) for k, v in found.items()}
+
+
+@dataclass
+class RiskModel:
+    estimator: CalibratedClassifierCV
+    feature_columns: tuple[str, ...]
+    groups: dict[str, tuple[str, ...]]
+    reference: np.ndarray  # per-column medians of the training data: the "nothing unusual" point for explanations
+    version: str = ""
+    card: dict = field(default_factory=dict)
+
+    def predict(self, matrix: np.ndarray) -> np.ndarray:
+        return self.estimator.predict_proba(matrix)[:, 1]
+
+    def contributions(self, matrix: np.ndarray) -> list[dict[str, float]]:
+        """Per row, how much each feature group adds to the score: the score minus the score with that
+        group's columns set to the training medians (an occlusion estimate, cheap and readable)."""
+        base = self.predict(matrix)
+        out = [dict() for _ in range(len(matrix))]
+        index = {c: i for i, c in enumerate(self.feature_columns)}
+        for group, columns in self.groups.items():
+            cols = [index[c] for c in columns if c in index]
+            if not cols:
+                continue
+            neutral = matrix.copy()
+            neutral[:, cols] = self.reference[cols]
+            delta = base - self.predict(neutral)
+            for row, value in zip(out, delta, strict=True):
+                row[group] = float(value)
+        return out
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    return {"python": platform.python_version(), "scikit-learn": sklearn.__version__, "numpy": np.__version__,
+            "joblib": joblib.__version__}
+
+
+def save_model(model: RiskModel, folder: Path, card: dict) -> dict:
+    folder.mkdir(parents=True, exist_ok=False)
+    artifact = folder / "model.joblib"
+    joblib.dump({"estimator": model.estimator, "feature_columns": list(model.feature_columns),
+                 "groups": {k: list(v) for k, v in model.groups.items()}, "reference": model.reference}, artifact)
+    full = {**card, "artifact": "model.joblib", "sha256": sha256_file(artifact), "versions": library_versions(),
+            "features": list(model.feature_columns)}
+    (folder / "card.yaml").write_text(yaml.safe_dump(full, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return full
+
+
+def load_model(folder: Path) -> RiskModel:
+    card_path = folder / "card.yaml"
+    try:
+        card = yaml.safe_load(card_path.read_text(encoding="utf-8"))
+        artifact = folder / card["artifact"]
+        expected, versions = card["sha256"], card["versions"]
+    except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
+        raise RiskModelError(f"model card {card_path} is missing or malformed: {exc!r}") from None
+    if sha256_file(artifact) != expected:
+        raise RiskModelError(f"{artifact} does not match the sha256 in its card: refusing to load it")
+    here = library_versions()
+    for lib in ("scikit-learn", "numpy"):
+        if versions.get(lib) != here[lib]:
+            raise RiskModelError(f"{folder.name} was trained with {lib} {versions.get(lib)}, this is {here[lib]}: "
+                                 "retrain it (cross-version loading is unsupported)")
+    data = joblib.load(artifact)
+    if list(data["feature_columns"]) != list(card["features"]):
+        raise RiskModelError(f"{folder.name}: the artifact's features differ from its card's")
+    return RiskModel(data["estimator"], tuple(data["feature_columns"]),
+                     {k: tuple(v) for k, v in data["groups"].items()}, np.asarray(data["reference"]),
+                     folder.name, card)
+
+
+def latest_model_dir(models_dir: Path, prefix: str = "risk-") -> Path | None:
+    found = sorted(p for p in models_dir.glob(f"{prefix}*") if (p / "card.yaml").exists())
+    return found[-1] if found else None
