@@ -47,6 +47,8 @@ def create_app(settings: Settings | None = None, *, upgrade: bool = True) -> Fas
         app.state.ratelimiter = RateLimiter(settings.redis_url)
         recover_interrupted(app.state.engine)
         app.state.jobs = JobRunner(settings=settings, engine=app.state.engine)
+        if settings.daily_scoring:
+            app.state.jobs.start_daily_scoring(hour=settings.daily_scoring_hour)
         yield
         app.state.jobs.shutdown()
         app.state.engine.dispose()
@@ -56,13 +58,14 @@ def create_app(settings: Settings | None = None, *, upgrade: bool = True) -> Fas
     app.add_middleware(SecurityMiddleware, settings=settings)
     app.mount("/static", StaticFiles(directory=settings.web_dir / "static"), name="static")
 
-    from earlywarn import api, import_pages, informant_pages, pages, report_pages, site_pages
+    from earlywarn import api, import_pages, informant_pages, pages, report_pages, site_pages, warning_pages
 
     app.include_router(report_pages.router)
     app.include_router(informant_pages.router)
     app.include_router(pages.router)
     app.include_router(import_pages.router)
     app.include_router(site_pages.router)
+    app.include_router(warning_pages.router)
     app.include_router(api.router)
     _install_error_pages(app)
     return app

@@ -31,7 +31,7 @@ MIN_PASSWORD = 10
 HOME_BY_ROLE: dict[str, str] = {
     Role.informant: "/my/reports",
     Role.informant_manager: "/informants",
-    Role.mediator: "/reports",
+    Role.mediator: "/warnings",
     Role.wage_checker: "/sites",
     Role.leader: "/dashboard",
     Role.admin: "/admin/users",

@@ -314,6 +314,107 @@ def classify(
               f"集体 {counts['collective']}；写入 {out_file}（模型 {analyser.model_version}）")
 
 
+def _parse_day(value: str, option: str):
+    from earlywarn.parsing import parse_date
+
+    try:
+        return parse_date(value)
+    except ValueError as exc:
+        err.print(f"[red]{option}：{exc}[/red]")
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def score(as_of: Annotated[str | None, typer.Option("--as-of", help="评分日期，默认今天 / scoring date")] = None
+          ) -> None:
+    """为各项目评分并更新预警（每个项目至多一条未结预警）/ score projects and update warnings."""
+    from earlywarn.rules import load_rules
+    from earlywarn.scoring import load_risk_model, score_projects
+    from earlywarn.services_common import open_session
+    from earlywarn.warnings import apply_scores
+
+    settings = get_settings()
+    day = _parse_day(as_of, "--as-of") if as_of else _today()
+    ruleset = load_rules(settings.rules_dir)
+    model = load_risk_model(settings.model_dir)
+    if model is None:
+        err.print("[yellow]没有风险模型（models/risk-*），只按规则评分[/yellow]")
+    with open_session(settings) as session:
+        scores = score_projects(session=session, settings=settings, ruleset=ruleset, model=model, as_of=day)
+        result = apply_scores(session=session, scores=scores, as_of=day)
+    levels = {lv: sum(1 for s in scores if s.level == lv) for lv in ("red", "orange", "yellow", "blue")}
+    out.print(f"评分日 {day.isoformat()}：{len(scores)} 个项目；红 {levels['red']}、橙 {levels['orange']}、"
+              f"黄 {levels['yellow']}、蓝 {levels['blue']}；预警新增 {result.created}、更新 {result.updated}、"
+              f"自动解除 {result.resolved}")
+
+
+@app.command()
+def backtest(
+    data_dir: Annotated[Path, typer.Argument(help="六类输入文件所在文件夹 / folder with the input files")],
+    date_from: Annotated[str, typer.Option("--from", help="起始评分日 / first as-of date")],
+    date_to: Annotated[str, typer.Option("--to", help="最后评分日 / last as-of date")],
+    out_file: Annotated[Path, typer.Option("--out", help="输出 CSV（formats.md 的 backtest output）")],
+    every: Annotated[str, typer.Option(help="间隔，如 7d / step, e.g. 7d")] = "7d",
+) -> None:
+    """回测：把文件导入临时数据库，按日期逐期评分 / import into a scratch database and score every step."""
+    import csv
+    import tempfile
+    from datetime import timedelta
+
+    from earlywarn.config import Settings
+    from earlywarn.importer import import_paths
+    from earlywarn.orgs import seed_org_tree
+    from earlywarn.rules import load_rules
+    from earlywarn.scoring import load_risk_model, reason_codes, score_projects
+    from earlywarn.services_common import open_session
+
+    start, end = _parse_day(date_from, "--from"), _parse_day(date_to, "--to")
+    if not every.endswith("d") or not every[:-1].isdigit() or int(every[:-1]) < 1:
+        err.print("[red]--every 应为天数，如 7d[/red]")
+        raise typer.Exit(2)
+    if end < start or not data_dir.is_dir():
+        err.print("[red]--to 不能早于 --from，DATA_DIR 须为文件夹[/red]")
+        raise typer.Exit(2)
+    base = get_settings()
+    step = timedelta(days=int(every[:-1]))
+    days = []
+    day = start
+    while day <= end:
+        days.append(day)
+        day += step
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(**{**base.model_dump(), "database_url": f"sqlite:///{tmp}/backtest.db",
+                               "data_dir": Path(tmp)})
+        ruleset, model = load_rules(settings.rules_dir), load_risk_model(settings.model_dir)
+        with open_session(settings) as session, _progress() as progress:
+            seed_org_tree(session=session, path=settings.reference_file)
+            failed = [r for r in import_paths(session=session, settings=settings, paths=[data_dir], console=err)
+                      if r.status == "failed"]
+            if failed:
+                err.print(f"[red]导入失败：{'、'.join(r.filename for r in failed)}[/red]")
+                raise typer.Exit(1)
+            task = progress.add_task("回测评分", total=len(days))
+            with out_file.open("w", encoding="utf-8", newline="") as fh:
+                writer = csv.writer(fh, lineterminator="\n")
+                writer.writerow(["as_of", "project_code", "score", "level", "reasons"])
+                codes = dict(session.exec(_project_codes()).all())
+                for day in days:
+                    for s in score_projects(session=session, settings=settings, ruleset=ruleset, model=model,
+                                            as_of=day):
+                        writer.writerow([day.isoformat(), codes[s.project_id], f"{s.score:.4f}", s.level or "none",
+                                         ";".join(reason_codes(s))])
+                    progress.advance(task)
+    err.print(f"已写入 {out_file}（{len(days)} 个评分日）")
+
+
+def _project_codes():
+    from sqlmodel import select
+
+    from earlywarn.tables import Project
+
+    return select(Project.id, Project.code)
+
+
 @app.command()
 def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
     """启动网页服务 / serve the web app."""

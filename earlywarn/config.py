@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     notice_issuer: str = "安吉县住房和城乡建设局"
     report_window_days: int = Field(default=30, ge=1, le=365)
     mediator_capacity_per_week: int = Field(default=10, ge=1)
+    # Re-score every morning inside the web process (one process; past one machine, run `earlywarn score` from
+    # the host's scheduler instead and set this to false).
+    daily_scoring: bool = True
+    daily_scoring_hour: int = Field(default=6, ge=0, le=23)
     redis_url: str | None = None
     upload_max_bytes: int = 200 * 1024 * 1024
 

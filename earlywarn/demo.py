@@ -62,6 +62,18 @@ def _load_demo_county(*, settings: Settings, session, console: Console) -> None:
     if not (folder / "projects.csv").exists():
         console.print(f"模拟演示县（seed={DEMO_SEED}, scale={DEMO_SCALE}）…")
         simulate_county(folder, seed=DEMO_SEED, scale=DEMO_SCALE)
+    from datetime import timedelta
+
+    from sqlalchemy import func
+
     from earlywarn.importer import import_paths
+    from earlywarn.scoring import run_scoring
+    from earlywarn.tables import Attendance
 
     import_paths(session=session, settings=settings, paths=[folder], console=console)
+    # The simulated county lies in the past: score its last weeks, so the triage queue has warnings with history.
+    last = session.exec(select(func.max(Attendance.work_date))).one()
+    if last is not None:
+        for weeks_back in (3, 2, 1, 0):
+            scores, result = run_scoring(session=session, settings=settings, as_of=last - timedelta(weeks=weeks_back))
+        console.print(f"按 {last.isoformat()} 评分：{len(scores)} 个项目，未结预警新增 {result.created} 条")

@@ -339,7 +339,11 @@ class ReportWriter(Writer):
                                                    source="import")
             report.received_at, report.text, report.township = r.received_at, r.text, r.township
             report.informant_id = informant.id if informant else None
-            report.project_id, report.project_code_text = r.project_id, r.project_code
+            if r.project_code or report.id is None:
+                report.project_id, report.project_code_text = r.project_id, r.project_code
+                report.link_method = "code" if r.project_id else None
+                report.link_confidence = 1.0 if r.project_id else None
+            # else: a re-import without a code keeps the link found earlier (automatically or by hand)
             report.employer_text, report.workers_involved = r.employer, r.workers_involved
             report.amount_claimed_fen = r.amount_claimed_fen
             report.collective = bool(r.workers_involved and r.workers_involved >= 10)

@@ -12,6 +12,7 @@ import shutil
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy.engine import Engine
@@ -45,6 +46,7 @@ class JobRunner:
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="earlywarn-job")
         self._states: dict[str, JobState] = {}
         self._lock = threading.Lock()
+        self._stop = threading.Event()
 
     def state(self, job_id: str) -> JobState | None:
         with self._lock:
@@ -93,6 +95,40 @@ class JobRunner:
         finally:
             state.finished = True
             self._cleanup(folder)
+        try:
+            self._rescore(session_factory=lambda: Session(self.engine, expire_on_commit=False))
+        except Exception:  # the import stands; scoring runs again tomorrow morning
+            log.exception("scoring after import job %s failed", state.job_id)
+
+    def _rescore(self, *, session_factory) -> None:
+        """New data changes the risk: score today's projects again (the warnings service keeps one per project)."""
+        from earlywarn.config import LOCAL_TZ
+        from earlywarn.scoring import run_scoring
+
+        with session_factory() as session:
+            run_scoring(session=session, settings=self.settings, as_of=utcnow().astimezone(LOCAL_TZ).date())
+
+    def start_daily_scoring(self, hour: int = 6) -> threading.Thread:
+        """Score every morning at ``hour`` (Asia/Shanghai), on a daemon thread of this process."""
+
+        def loop() -> None:
+            from earlywarn.config import LOCAL_TZ
+
+            while not self._stop.is_set():
+                now = utcnow().astimezone(LOCAL_TZ)
+                target = now.replace(hour=hour, minute=0, second=0, microsecond=0)
+                if target <= now:
+                    target += timedelta(days=1)
+                if self._stop.wait((target - now).total_seconds()):
+                    return
+                try:
+                    self._rescore(session_factory=lambda: Session(self.engine, expire_on_commit=False))
+                except Exception:  # a failed night must not stop tomorrow's run
+                    log.exception("daily scoring failed")
+
+        thread = threading.Thread(target=loop, name="earlywarn-daily-scoring", daemon=True)
+        thread.start()
+        return thread
 
     @staticmethod
     def _cleanup(folder: Path) -> None:
@@ -104,6 +140,7 @@ class JobRunner:
             shutil.rmtree(folder, ignore_errors=True)
 
     def shutdown(self) -> None:
+        self._stop.set()
         self._pool.shutdown(wait=True, cancel_futures=False)
 
 

@@ -18,7 +18,7 @@ from earlywarn.tables import (
     UserAccount,
 )
 
-OPEN_WARNING = ("new", "acknowledged")
+OPEN_WARNING = ("new", "acknowledged", "case_opened")  # as in earlywarn/warnings.py
 OPEN_CASE_EXCLUDED = ("closed_performed", "referred", "withdrawn", "rejected")
 
 

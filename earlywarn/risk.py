@@ -47,19 +47,25 @@ def level_for(score: float, thresholds: Mapping[str, float]) -> str | None:
     return None
 
 
+# Below these calibrated probabilities a project gets no level however quiet the county: a warning must
+# mean a real risk, not just "among the top K of a small county".
+MIN_PROBABILITY = {"red": 0.3, "orange": 0.15, "yellow": 0.08, "blue": 0.04}
+
+
 def thresholds_for_capacity(weekly_scores: Sequence[Sequence[float]], capacity: int) -> dict[str, float]:
     """Thresholds a handful of mediators can act on: red ≈ the score of the capacity-th project in a typical
-    week, orange ≈ twice the capacity, yellow ≈ four times, blue ≈ eight times (medians over weeks)."""
+    week, orange ≈ twice the capacity, yellow ≈ four times, blue ≈ eight times (medians over weeks), never
+    below :data:`MIN_PROBABILITY` and strictly ordered."""
     def kth(k: int) -> float:
-        values = [sorted(week, reverse=True)[k - 1] for week in weekly_scores if len(week) >= k]
+        values = [sorted(week, reverse=True)[min(k, len(week)) - 1] for week in weekly_scores if len(week)]
         return float(np.median(values)) if values else 1.0
 
-    found = {"red": kth(capacity), "orange": kth(2 * capacity), "yellow": kth(4 * capacity), "blue": kth(8 * capacity)}
-    # Keep them strictly ordered even on a quiet county.
-    floor = 1e-3
-    for level in reversed(LEVELS):
-        found[level] = max(found[level], floor)
-        floor = found[level] + 1e-3
+    found = {"red": kth(capacity), "orange": kth(2 * capacity), "yellow": kth(4 * capacity),
+             "blue": kth(8 * capacity)}
+    floor = 0.0
+    for level in reversed(LEVELS):  # blue first, each level above the one below it
+        found[level] = max(found[level], MIN_PROBABILITY[level], floor + 1e-3)
+        floor = found[level]
     return {k: round(v, 4) for k, v in found.items()}
 
 

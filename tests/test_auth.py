@@ -131,7 +131,7 @@ def test_open_redirect_after_login_is_refused(client, make_user):
     token = csrf_of(client)
     r = client.post("/login", data={"username": "u_mediator", "password": PASSWORD, "csrf_token": token,
                                     "next": "//evil.example/x"}, follow_redirects=False)
-    assert r.headers["location"] == "/reports"
+    assert r.headers["location"] == "/warnings"
 
 
 def test_disabled_user_loses_sessions(client, make_user, session):
@@ -153,4 +153,4 @@ def test_admin_creates_a_user_through_the_page(client, make_user, session):
                                            "role": "mediator", "display_name": "王芳"}, follow_redirects=False)
     assert ok.status_code == 303
     client.cookies.clear()
-    assert login(client, "wang", "long-enough-pw").headers["location"] == "/reports"
+    assert login(client, "wang", "long-enough-pw").headers["location"] == "/warnings"

@@ -1,0 +1,116 @@
+"""Scoring projects (service): features → calibrated model + rule floors → level and reasons in Chinese.
+
+Rule hits set a floor: an escalation signal in a report makes a project red whatever the model says. The
+model's probability and the thresholds (settings, chosen for the mediators' capacity) give the level
+otherwise; the explanation names the rules that fired, with their legal basis, and the feature groups that
+moved the score most.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+from sqlmodel import Session
+
+from earlywarn.config import Settings
+from earlywarn.risk import DEFAULT_THRESHOLDS, LEVELS, RiskModel, latest_model_dir, level_for, load_model
+from earlywarn.risk_features import compute_features, feature_matrix
+from earlywarn.rules import RuleSet
+from earlywarn.wagecheck import run_check
+from earlywarn.warnings import ProjectScore
+
+# Rules whose hit alone decides a minimum level (R22 escalation, R21 collective, R24 criminal threshold).
+RULE_FLOORS = {
+    "reports.escalation_signal": "red",
+    "reports.collective_emergency": "red",
+    "reports.collective_dispute": "orange",
+    "projects.criminal_threshold": "orange",
+    "workers.criminal_threshold": "orange",
+}
+_RANK = {level: i for i, level in enumerate(reversed(LEVELS))}  # blue 0 … red 3
+
+
+@lru_cache(maxsize=4)
+def load_risk_model(models_dir: Path) -> RiskModel | None:
+    folder = latest_model_dir(models_dir)
+    return load_model(folder) if folder else None
+
+
+def _higher(a: str | None, b: str | None) -> str | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return a if _RANK[a] >= _RANK[b] else b
+
+
+def score_projects(*, session: Session, settings: Settings, ruleset: RuleSet, model: RiskModel | None, as_of: date,
+                   project_ids: list[int] | None = None, thresholds: dict | None = None) -> list[ProjectScore]:
+    thresholds = thresholds or (model.card.get("thresholds") if model else None) or DEFAULT_THRESHOLDS
+    rows = compute_features(session=session, as_of=as_of, pay_day=settings.pay_day, project_ids=project_ids,
+                            report_window_days=settings.report_window_days)
+    if not rows:
+        return []
+    checks = {c.project_id: c for c in run_check(session=session, ruleset=ruleset, as_of=as_of,
+                                                 min_wage_tier=settings.min_wage_tier, pay_day=settings.pay_day,
+                                                 report_window_days=settings.report_window_days)
+              if c.project_id in {r.project_id for r in rows}}
+    matrix = feature_matrix(rows)
+    probabilities = model.predict(matrix) if model else [0.0] * len(rows)
+    contributions = model.contributions(matrix) if model else [{} for _ in rows]
+    out = []
+    for row, p, contrib in zip(rows, probabilities, contributions, strict=True):
+        check = checks.get(row.project_id)
+        fired = [h for h in (check.hits if check else []) if h.fired and h.live]
+        floor = None
+        for hit in fired:
+            floor = _higher(floor, RULE_FLOORS.get(hit.rule.id))
+        level = _higher(level_for(float(p), thresholds), floor)
+        out.append(ProjectScore(row.project_id, round(float(p), 4), level,
+                                _reasons(row, fired, contrib, float(p), floor)))
+    return out
+
+
+def _reasons(row, fired, contrib: dict[str, float], p: float, floor: str | None) -> dict:
+    facts = row.facts
+    parts = []
+    if facts.get("months_owed"):
+        parts.append(f"{facts['months_owed']} 个月未足额发放")
+    if facts.get("workers_owed"):
+        parts.append(f"{facts['workers_owed']} 名工人")
+    if facts.get("days_to_spring_festival") is not None and facts["days_to_spring_festival"] <= 60:
+        parts.append(f"距春节 {facts['days_to_spring_festival']} 天")
+    if facts.get("contractor_other_projects_owing"):
+        parts.append(f"同一总包另有 {facts['contractor_other_projects_owing']} 个项目欠薪")
+    if facts.get("escalation_reports"):
+        parts.append("信息员报告有激化信号")
+    factors = sorted(((g, v) for g, v in contrib.items() if v > 0.01), key=lambda gv: -gv[1])[:3]
+    return {
+        "summary": " · ".join(parts) or "暂无明显风险因素",
+        "probability": round(p, 4),
+        "floor": floor,
+        "rules": [{"id": h.rule.id, "title": h.rule.title, "level": h.rule.level,
+                   "legal_basis": [f"《{b.law}》{b.article}" for b in h.rule.legal_basis]} for h in fired],
+        "factors": [{"group": g, "contribution": round(v, 4), "text": f"{g}使风险上升 {v * 100:.0f} 个百分点"}
+                    for g, v in factors],
+        "workers_owed": facts.get("workers_owed"), "amount_owed_fen": facts.get("amount_owed_fen"),
+    }
+
+
+def reason_codes(score: ProjectScore) -> list[str]:
+    """The backtest's ``reasons`` column: rule ids, then the top model factor groups."""
+    reasons = score.reasons
+    return [r["id"] for r in reasons.get("rules", [])] + [f"model:{f['group']}" for f in reasons.get("factors", [])]
+
+
+def run_scoring(*, session: Session, settings: Settings, as_of: date, ruleset: RuleSet | None = None):
+    """Score every project due for scoring and update the warnings (commits). Returns (scores, ApplyResult)."""
+    from earlywarn.rules import load_rules
+    from earlywarn.warnings import apply_scores
+
+    ruleset = ruleset or load_rules(settings.rules_dir)
+    scores = score_projects(session=session, settings=settings, ruleset=ruleset,
+                            model=load_risk_model(settings.model_dir), as_of=as_of)
+    return scores, apply_scores(session=session, scores=scores, as_of=as_of)
