@@ -110,3 +110,18 @@ def test_card_round_trip_and_refusals(fitted, tmp_path):
     (old / "card.yaml").write_text("not: [valid", encoding="utf-8")
     with pytest.raises(RiskModelError, match="malformed"):
         load_model(old)
+
+
+def test_the_shipped_risk_model_loads_and_beats_the_base_rate():
+    from pathlib import Path
+
+    from earlywarn.risk_features import FEATURE_COLUMNS
+
+    folder = latest_model_dir(Path(__file__).resolve().parents[1] / "models")
+    assert folder is not None
+    model = load_model(folder)
+    assert model.feature_columns == FEATURE_COLUMNS  # the card was made with today's feature list
+    metrics = model.card["metrics_held_out_seed"]
+    assert metrics["average_precision"] > 3 * metrics["base_rate"]
+    t = model.card["thresholds"]
+    assert t["red"] > t["orange"] > t["yellow"] > t["blue"] > 0
