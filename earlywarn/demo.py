@@ -74,6 +74,8 @@ def _load_demo_county(*, settings: Settings, session, console: Console) -> None:
     # The simulated county lies in the past: score its last weeks, so the triage queue has warnings with history.
     last = session.exec(select(func.max(Attendance.work_date))).one()
     if last is not None:
+        created = 0
         for weeks_back in (3, 2, 1, 0):
             scores, result = run_scoring(session=session, settings=settings, as_of=last - timedelta(weeks=weeks_back))
-        console.print(f"按 {last.isoformat()} 评分：{len(scores)} 个项目，未结预警新增 {result.created} 条")
+            created += result.created
+        console.print(f"按 {last.isoformat()} 前四周逐周评分：{len(scores)} 个项目，共开出预警 {created} 条")
