@@ -243,10 +243,9 @@ def check(
 
 
 def _today():
-    from earlywarn.config import LOCAL_TZ
-    from earlywarn.db import utcnow
+    from earlywarn.config import local_today
 
-    return utcnow().astimezone(LOCAL_TZ).date()
+    return local_today()
 
 
 LEVEL_ZH = {"red": "[red]红[/red]", "orange": "[dark_orange]橙[/dark_orange]", "yellow": "[yellow]黄[/yellow]",

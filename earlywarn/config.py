@@ -69,6 +69,13 @@ class Settings(BaseSettings):
         return self.database_url.startswith("sqlite")
 
 
+def local_today():
+    """Today in Anji (Asia/Shanghai): the default as-of date of checks, scores and forms."""
+    from datetime import datetime
+
+    return datetime.now(LOCAL_TZ).date()
+
+
 @lru_cache
 def get_settings() -> Settings:
     return Settings()

@@ -15,6 +15,7 @@ from earlywarn.i18n import gettext as _
 from earlywarn.import_jobs import Upload, UploadError, job_status, rejected_file, start_import_job
 from earlywarn.readers import KINDS
 from earlywarn.tables import UserAccount
+from earlywarn.templating import render as _render
 
 router = APIRouter(dependencies=[Depends(load_auth)])
 Uploader = Annotated[UserAccount, Depends(require_roles(Role.wage_checker, Role.admin))]
@@ -34,9 +35,6 @@ def _kind_or_none(kind: str | None) -> str | None:
     return kind
 
 
-def _render(request: Request, name: str, status_code: int = 200, **context):
-    return request.app.state.templates.TemplateResponse(request=request, name=name, context=context,
-                                                        status_code=status_code)
 
 
 @router.get("/imports", response_class=HTMLResponse)

@@ -21,7 +21,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from earlywarn.audit import record_audit
-from earlywarn.config import LOCAL_TZ, Settings
+from earlywarn.config import Settings, local_today
 from earlywarn.db import utcnow
 from earlywarn.identity import InvalidValue
 from earlywarn.import_rows import FAST_PATHS, KIND_ORDER, VALIDATORS, Lookups, RowError, RowRejected
@@ -272,7 +272,7 @@ def _run(*, session: Session, settings: Settings, reader: TableReader, result: F
     kind = reader.kind
     vault = Vault(settings)
     lookups = Lookups(townships=frozenset(township_names(settings.reference_file)),
-                      today=today or utcnow().astimezone(LOCAL_TZ).date(),
+                      today=today or local_today(),
                       id_hasher=_cached(vault.blind_index))
     load_lookups(session=session, kind=kind, lookups=lookups)
     validate = VALIDATORS[kind]

@@ -15,15 +15,13 @@ from earlywarn.deps import CsrfForm, SessionDep, SettingsDep, load_auth, require
 from earlywarn.enums import Role
 from earlywarn.orgs import township_names
 from earlywarn.tables import Informant, UserAccount
+from earlywarn.templating import render as _render
 
 router = APIRouter(dependencies=[Depends(load_auth)], default_response_class=HTMLResponse)
 Manager = Annotated[UserAccount, Depends(require_roles(Role.informant_manager, Role.admin))]
 QUIET_DAYS_DEFAULT, QUIET_DAYS_MAX = 30, 365
 
 
-def _render(request: Request, name: str, status_code: int = 200, **context):
-    return request.app.state.templates.TemplateResponse(request=request, name=name, context=context,
-                                                        status_code=status_code)
 
 
 def _informant(session, informant_id: int) -> Informant:

@@ -10,10 +10,9 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import case, func, or_
 from sqlmodel import Session, select
 
-from earlywarn import auth
+from earlywarn import auth, config
 from earlywarn.audit import record_audit
 from earlywarn.config import LOCAL_TZ, Settings
-from earlywarn.db import utcnow
 from earlywarn.enums import Role, WarningStatus
 from earlywarn.i18n import gettext as _
 from earlywarn.orgs import township_names
@@ -79,8 +78,7 @@ class QuietRow:
     risks: list[str]
 
 
-def local_today() -> date:
-    return utcnow().astimezone(LOCAL_TZ).date()
+local_today = config.local_today  # kept under this name for callers of earlywarn.informants
 
 
 def _start_of(day: date) -> datetime:

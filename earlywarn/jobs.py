@@ -18,7 +18,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from earlywarn.config import Settings
+from earlywarn.config import Settings, local_today
 from earlywarn.db import utcnow
 from earlywarn.tables import ImportBatch, UserAccount
 
@@ -102,11 +102,10 @@ class JobRunner:
 
     def _rescore(self, *, session_factory) -> None:
         """New data changes the risk: score today's projects again (the warnings service keeps one per project)."""
-        from earlywarn.config import LOCAL_TZ
         from earlywarn.scoring import run_scoring
 
         with session_factory() as session:
-            run_scoring(session=session, settings=self.settings, as_of=utcnow().astimezone(LOCAL_TZ).date())
+            run_scoring(session=session, settings=self.settings, as_of=local_today())
 
     def start_daily_scoring(self, hour: int = 6) -> threading.Thread:
         """Score every morning at ``hour`` (Asia/Shanghai), on a daemon thread of this process."""

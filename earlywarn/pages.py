@@ -16,6 +16,7 @@ from earlywarn.i18n import gettext as _
 from earlywarn.orgs import township_names
 from earlywarn.security import cookie_attrs, cookie_names
 from earlywarn.tables import UserAccount
+from earlywarn.templating import render
 
 router = APIRouter(dependencies=[Depends(load_auth)], default_response_class=HTMLResponse)
 
@@ -24,9 +25,6 @@ InformantUser = Annotated[UserAccount, Depends(require_roles(Role.informant))]
 Admin = Annotated[UserAccount, Depends(require_roles(Role.admin))]
 
 
-def render(request: Request, name: str, status_code: int = 200, **context):
-    return request.app.state.templates.TemplateResponse(request=request, name=name, context=context,
-                                                        status_code=status_code)
 
 
 def _safe_next(target: str | None, fallback: str) -> str:

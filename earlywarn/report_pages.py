@@ -10,8 +10,7 @@ from pydantic import BaseModel, Field
 from sqlmodel import select
 
 from earlywarn import reports
-from earlywarn.config import LOCAL_TZ
-from earlywarn.db import utcnow
+from earlywarn.config import local_today
 from earlywarn.deps import AuthDep, CsrfForm, SessionDep, SettingsDep, load_auth, require_roles, verify_csrf_header
 from earlywarn.enums import Role
 from earlywarn.i18n import gettext as _
@@ -20,19 +19,16 @@ from earlywarn.photos import MAX_PHOTOS, PhotoError, clean_photo, read_photo
 from earlywarn.privacy import Vault
 from earlywarn.ratelimit import FILE_REPORT, RECEIPT_LOOKUP, RECEIPT_LOOKUP_GLOBAL
 from earlywarn.tables import Informant, Project, Report, ReportPhoto, UserAccount
+from earlywarn.templating import render as _render
 
 router = APIRouter(dependencies=[Depends(load_auth)])
 Mediator = Annotated[UserAccount, Depends(require_roles(Role.mediator, Role.leader, Role.admin))]
 FORM_FIELDS = ("text", "township", "project_code", "employer", "workers_involved", "amount_claimed", "since")
 
 
-def _render(request: Request, name: str, status_code: int = 200, **context):
-    return request.app.state.templates.TemplateResponse(request=request, name=name, context=context,
-                                                        status_code=status_code)
 
 
-def _today():
-    return utcnow().astimezone(LOCAL_TZ).date()
+_today = local_today
 
 
 def _client(request: Request) -> str:

@@ -437,3 +437,10 @@ def evaluate_subjects(ruleset: RuleSet, subject: str, rows: Iterable[Mapping],
 def missing_label(subject: str, name: str) -> str:
     """Chinese text for a ``RuleOutcome.missing`` key (a requires key or a feature of ``subject``)."""
     return MISSING_DATA.get(name) or FEATURES[subject].get(name, name)
+
+
+@lru_cache(maxsize=8)
+def cached_rules(rules_dir: Path) -> RuleSet:
+    """A directory's rule set, read once per process, as the app reads it once at start-up (a changed rule
+    file takes effect at the next start). For work that runs per report or per job."""
+    return load_rules(rules_dir)

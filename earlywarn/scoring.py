@@ -107,10 +107,10 @@ def reason_codes(score: ProjectScore) -> list[str]:
 
 def run_scoring(*, session: Session, settings: Settings, as_of: date, ruleset: RuleSet | None = None):
     """Score every project due for scoring and update the warnings (commits). Returns (scores, ApplyResult)."""
-    from earlywarn.rules import load_rules
+    from earlywarn.rules import cached_rules
     from earlywarn.warnings import apply_scores
 
-    ruleset = ruleset or load_rules(settings.rules_dir)
+    ruleset = ruleset or cached_rules(settings.rules_dir)
     scores = score_projects(session=session, settings=settings, ruleset=ruleset,
                             model=load_risk_model(settings.model_dir), as_of=as_of)
     return scores, apply_scores(session=session, scores=scores, as_of=as_of)

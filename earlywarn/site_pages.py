@@ -13,8 +13,7 @@ from earlywarn import sites
 from earlywarn.audit import record_audit
 from earlywarn.chain import chain_as_svg, chain_depth
 from earlywarn.charts import bar_pairs_svg
-from earlywarn.config import LOCAL_TZ
-from earlywarn.db import utcnow
+from earlywarn.config import local_today
 from earlywarn.deps import SessionDep, SettingsDep, load_auth, require_roles
 from earlywarn.enums import Role
 from earlywarn.i18n import gettext as _
@@ -22,6 +21,7 @@ from earlywarn.notice import render_notice_docx
 from earlywarn.orgs import township_names
 from earlywarn.parsing import parse_date, parse_money_fen
 from earlywarn.tables import UserAccount
+from earlywarn.templating import render as _render
 from earlywarn.wagecheck import as_json
 
 router = APIRouter(dependencies=[Depends(load_auth)])
@@ -36,11 +36,9 @@ def _as_of(value: str | None) -> date:
             return parse_date(value)
         except ValueError:
             raise HTTPException(status_code=400, detail=_("日期格式应为 2025-03-05")) from None
-    return utcnow().astimezone(LOCAL_TZ).date()
+    return local_today()
 
 
-def _render(request: Request, name: str, **context):
-    return request.app.state.templates.TemplateResponse(request=request, name=name, context=context)
 
 
 def _checks(request: Request, session, settings, as_of: date):
@@ -124,7 +122,7 @@ def rectification_notice(request: Request, code: str, session: SessionDep, setti
                          as_of: str | None = None):
     day = _as_of(as_of)
     detail = _detail(request, session, settings, code, day)
-    today = utcnow().astimezone(LOCAL_TZ).date()
+    today = local_today()
     data = sites.notice_data(detail=detail, issuer=settings.notice_issuer, issued_on=today,
                              deadline=today + timedelta(days=NOTICE_DAYS),
                              notice_no=f"安建整改〔{today.year}〕{detail.project.code}号")

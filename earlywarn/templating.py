@@ -38,3 +38,9 @@ def build_templates(web_dir: Path) -> Jinja2Templates:
     env.filters["dt"] = i18n.format_datetime_local
     env.filters["d"] = i18n.format_date_local
     return Jinja2Templates(env=env, context_processors=[_context])
+
+
+def render(request: Request, name: str, status_code: int = 200, **context):
+    """Every page renders through this: the app's templates with the request's context processors."""
+    return request.app.state.templates.TemplateResponse(request=request, name=name, context=context,
+                                                        status_code=status_code)

@@ -64,7 +64,7 @@ def understand_reports(*, session, settings, reports: list[Report]) -> None:
     One classifier call for the batch, one set of link candidates, and corroboration for wage-arrears
     reports about a project (the wage check as of the day each report came in)."""
     from earlywarn.report_links import corroborate, link_report_record, load_candidates
-    from earlywarn.rules import load_rules
+    from earlywarn.rules import cached_rules
 
     if not reports:
         return
@@ -86,7 +86,7 @@ def understand_reports(*, session, settings, reports: list[Report]) -> None:
     ruleset, outcomes = None, Counter()
     for report in reports:
         if report.category == "wage_arrears" and report.project_id is not None:
-            ruleset = ruleset or load_rules(settings.rules_dir)
+            ruleset = ruleset or cached_rules(settings.rules_dir)
             outcomes[corroborate(session=session, ruleset=ruleset, report=report, audit=single, commit=False,
                                  min_wage_tier=settings.min_wage_tier, pay_day=settings.pay_day)] += 1
     if not single:

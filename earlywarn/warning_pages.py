@@ -15,6 +15,7 @@ from earlywarn.enums import Role, WarningStatus
 from earlywarn.i18n import gettext as _
 from earlywarn.orgs import township_names
 from earlywarn.tables import MediationCase, Project, RiskWarning, UserAccount
+from earlywarn.templating import render
 
 router = APIRouter(dependencies=[Depends(load_auth)])
 Viewer = Annotated[UserAccount, Depends(require_roles(Role.mediator, Role.leader, Role.admin))]
@@ -30,8 +31,7 @@ def status_labels() -> dict[str, str]:
 
 def _render(request: Request, name: str, status_code: int = 200, **context):
     context.setdefault("labels", status_labels())
-    return request.app.state.templates.TemplateResponse(request=request, name=name, context=context,
-                                                        status_code=status_code)
+    return render(request, name, status_code, **context)
 
 
 def _filters(settings, township: str | None, level: str | None, status: str | None) -> dict:
