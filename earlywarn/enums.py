@@ -99,3 +99,46 @@ class ImportStatus(StrEnum):
     succeeded = "succeeded"
     failed = "failed"
     duplicate = "duplicate"
+
+
+class CaseSource(StrEnum):
+    """How a mediation case came in."""
+
+    warning = "warning"  # 预警立案
+    reports = "reports"  # 信息员报告
+    walk_in = "walk_in"  # 来访
+    hotline = "hotline"  # 热线（12351）
+    union = "union"  # 工会代表匿名职工
+
+
+class PartyRole(StrEnum):
+    worker = "worker"
+    employer = "employer"  # 用人单位（班组/劳务分包）
+    general_contractor = "general_contractor"  # 施工总承包单位
+    subcontractor = "subcontractor"  # 分包单位
+
+
+class DeadlineKind(StrEnum):
+    mediation = "mediation"  # 调解期限 15 日（调解仲裁法第十四条）
+    confirmation = "confirmation"  # 司法确认/仲裁审查确认 30 日
+    limitation = "limitation"  # 仲裁时效：劳动关系终止后 1 年
+    supervision_reply = "supervision_reply"  # 监督意见书书面答复 15 个工作日
+    rejection_notice = "rejection_notice"  # 不予受理书面告知 5 个工作日
+    referral_answer = "referral_answer"  # 移送单位答复
+    instalment = "instalment"  # 分期履行
+
+
+class ReferralBody(StrEnum):
+    arbitration = "arbitration"  # 劳动人事争议仲裁委员会
+    labour_inspection = "labour_inspection"  # 人社局劳动保障监察
+    construction_bureau = "construction_bureau"  # 住建局
+    court = "court"  # 人民法院（支付令、司法确认、诉讼）
+    petitions = "petitions"  # 信访局
+
+
+class TimelineKind(StrEnum):
+    session = "session"  # 调解会
+    call = "call"  # 电话
+    site_visit = "site_visit"  # 实地走访
+    evidence = "evidence"  # 证据材料
+    note = "note"  # 备注
