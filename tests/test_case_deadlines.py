@@ -22,7 +22,7 @@ def test_confirmation_limitation_supervision_intake():
     assert cd.limitation_due(date(2025, 2, 17)).on == date(2026, 2, 24)
     # 9–13 Feb (5), Sat 14 (6), holiday to 23 Feb, 24–27 (10), Sat 28 (11), 2–5 March (15)
     assert cd.supervision_reply_due(date(2026, 2, 6)).on == date(2026, 3, 5)
-    assert cd.intake_decision_due(date(2025, 10, 9)).on == date(2025, 10, 16)  # Sat 11 Oct worked
+    assert cd.intake_decision_due(date(2025, 10, 9)).on == date(2025, 10, 15)  # 10, Sat 11 (worked), 13, 14, 15
 
 
 def test_referral_answer_by_body():
