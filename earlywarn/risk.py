@@ -82,21 +82,27 @@ class RiskModel:
         return self.estimator.predict_proba(matrix)[:, 1]
 
     def contributions(self, matrix: np.ndarray) -> list[dict[str, float]]:
-        """Per row, how much each feature group adds to the score: the score minus the score with that
-        group's columns set to the training medians (an occlusion estimate, cheap and readable)."""
-        base = self.predict(matrix)
-        out = [dict() for _ in range(len(matrix))]
+        return self.explain(matrix)[0]
+
+    def explain(self, matrix: np.ndarray) -> tuple[list[dict[str, float]], np.ndarray]:
+        """The contributions and the scores themselves (one model call for both). Per row, how much each feature group adds to the score: the score minus the score with that
+        group's columns set to the training medians (an occlusion estimate, cheap and readable). All the
+        occluded copies go through the model in one call: per-call overhead dominates at county size."""
         index = {c: i for i, c in enumerate(self.feature_columns)}
-        for group, columns in self.groups.items():
-            cols = [index[c] for c in columns if c in index]
-            if not cols:
-                continue
-            neutral = matrix.copy()
-            neutral[:, cols] = self.reference[cols]
-            delta = base - self.predict(neutral)
+        groups = [(g, [index[c] for c in cols if c in index]) for g, cols in self.groups.items()]
+        groups = [(g, cols) for g, cols in groups if cols]
+        n = len(matrix)
+        stacked = np.tile(matrix, (len(groups) + 1, 1))
+        for k, (_, cols) in enumerate(groups, start=1):
+            stacked[k * n:(k + 1) * n][:, cols] = self.reference[cols]
+        scores = self.predict(stacked)
+        base = scores[:n]
+        out = [dict() for _ in range(n)]
+        for k, (group, _) in enumerate(groups, start=1):
+            delta = base - scores[k * n:(k + 1) * n]
             for row, value in zip(out, delta, strict=True):
                 row[group] = float(value)
-        return out
+        return out, base
 
 
 def sha256_file(path: Path) -> str:

@@ -227,7 +227,7 @@ def _chains(session: Session, projects: dict[int, tuple[str, int]], targets: lis
 
 
 def _load(session: Session, as_of: date, pay_day: int, targets: list[int], everything: bool,
-          window_days: int) -> _Context:
+          window_days: int, known_months: list[WorkerMonth] | None) -> _Context:
     projects = {pid: (code, gc) for pid, code, gc in session.execute(
         select(Project.id, Project.code, Project.general_contractor_id))}
     units, neighbours = _chains(session, projects, targets)
@@ -240,8 +240,12 @@ def _load(session: Session, as_of: date, pay_day: int, targets: list[int], every
     before = arrears_by_project(session=session, as_of=as_of - timedelta(days=TREND_DAYS), pay_day=pay_day,
                                 project_ids=None if everything else targets)
     months: dict[int, list[WorkerMonth]] = defaultdict(list)
-    for wm in worker_months(session=session, as_of=as_of, pay_day=pay_day, project_ids=targets):
-        months[wm.project_id].append(wm)
+    wanted = set(targets)
+    if known_months is None:
+        known_months = worker_months(session=session, as_of=as_of, pay_day=pay_day, project_ids=targets)
+    for wm in known_months:
+        if wm.project_id in wanted:
+            months[wm.project_id].append(wm)
 
     a, mid = Attendance, as_of - timedelta(days=HEADCOUNT_DAYS)
     recent = func.sum(case((a.work_date > mid, 1), else_=0))
@@ -419,18 +423,25 @@ def _history_features(ctx: _Context, pid: int) -> dict[str, float]:
     }
 
 
-def compute_features(*, session: Session, as_of: date, pay_day: int = 25, project_ids: list[int] | None = None,
-                     report_window_days: int = 30) -> list[ProjectFeatures]:
-    """Feature rows as of ``as_of``: of the projects to score (``project_ids=None``), else of exactly those
+def scoring_targets(*, session: Session, as_of: date, project_ids: list[int] | None = None) -> list[int]:
+    """The projects to score (``project_ids=None``: those active in the last 30 days), else exactly those
     projects, active or not (an on-demand score of a quiet site is still wanted). Ordered by project code."""
     if project_ids is None:
-        targets = projects_to_score(session=session, as_of=as_of)
-    else:
-        targets = list(session.execute(select(Project.id).where(Project.id.in_(list(project_ids)))
-                                       .order_by(Project.code)).scalars())
+        return projects_to_score(session=session, as_of=as_of)
+    return list(session.execute(select(Project.id).where(Project.id.in_(list(project_ids)))
+                                .order_by(Project.code)).scalars())
+
+
+def compute_features(*, session: Session, as_of: date, pay_day: int = 25, project_ids: list[int] | None = None,
+                     report_window_days: int = 30, targets: list[int] | None = None,
+                     months: list[WorkerMonth] | None = None) -> list[ProjectFeatures]:
+    """Feature rows as of ``as_of`` of :func:`scoring_targets` (or of ``targets`` already found by the caller,
+    with ``months``, their worker-months as of ``as_of``, when the caller has read them too)."""
+    if targets is None:
+        targets = scoring_targets(session=session, as_of=as_of, project_ids=project_ids)
     if not targets:
         return []
-    ctx = _load(session, as_of, pay_day, targets, project_ids is None, report_window_days)
+    ctx = _load(session, as_of, pay_day, targets, project_ids is None, report_window_days, months)
     objects = {p.id: p for p in session.execute(select(Project).where(Project.id.in_(targets))).scalars()}
     graphs = load_chains(session=session, projects=list(objects.values()))
     contractors = dict(session.execute(select(Company.id, Company.name).where(

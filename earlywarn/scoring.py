@@ -16,7 +16,8 @@ from sqlmodel import Session
 
 from earlywarn.config import Settings
 from earlywarn.risk import DEFAULT_THRESHOLDS, LEVELS, RiskModel, latest_model_dir, level_for, load_model
-from earlywarn.risk_features import compute_features, feature_matrix
+from earlywarn.balances import worker_months
+from earlywarn.risk_features import compute_features, feature_matrix, scoring_targets
 from earlywarn.rules import RuleSet
 from earlywarn.wagecheck import run_check
 from earlywarn.warnings import ProjectScore
@@ -49,17 +50,22 @@ def _higher(a: str | None, b: str | None) -> str | None:
 def score_projects(*, session: Session, settings: Settings, ruleset: RuleSet, model: RiskModel | None, as_of: date,
                    project_ids: list[int] | None = None, thresholds: dict | None = None) -> list[ProjectScore]:
     thresholds = thresholds or (model.card.get("thresholds") if model else None) or DEFAULT_THRESHOLDS
-    rows = compute_features(session=session, as_of=as_of, pay_day=settings.pay_day, project_ids=project_ids,
-                            report_window_days=settings.report_window_days)
-    if not rows:
+    targets = scoring_targets(session=session, as_of=as_of, project_ids=project_ids)
+    if not targets:
         return []
+    # One read of the worker-month balances serves both the features and the wage check.
+    months = worker_months(session=session, as_of=as_of, pay_day=settings.pay_day, project_ids=targets)
+    rows = compute_features(session=session, as_of=as_of, pay_day=settings.pay_day, project_ids=project_ids,
+                            report_window_days=settings.report_window_days, targets=targets, months=months)
     checks = {c.project_id: c for c in run_check(session=session, ruleset=ruleset, as_of=as_of,
                                                  min_wage_tier=settings.min_wage_tier, pay_day=settings.pay_day,
-                                                 report_window_days=settings.report_window_days)
-              if c.project_id in {r.project_id for r in rows}}
+                                                 report_window_days=settings.report_window_days,
+                                                 project_ids=targets, months=months)}
     matrix = feature_matrix(rows)
-    probabilities = model.predict(matrix) if model else [0.0] * len(rows)
-    contributions = model.contributions(matrix) if model else [{} for _ in rows]
+    if model:
+        contributions, probabilities = model.explain(matrix)
+    else:
+        contributions, probabilities = [{} for _ in rows], [0.0] * len(rows)
     out = []
     for row, p, contrib in zip(rows, probabilities, contributions, strict=True):
         check = checks.get(row.project_id)

@@ -150,16 +150,26 @@ class _RosterRow:
 
 
 def run_check(*, session: Session, ruleset: RuleSet, as_of: date, min_wage_tier: int = 2, pay_day: int = 25,
-              project_code: str | None = None, report_window_days: int = 30) -> list[ProjectCheck]:
-    """The wage check of every project with attendance or payroll on or before ``as_of``."""
+              project_code: str | None = None, report_window_days: int = 30, project_ids: list[int] | None = None,
+              months: list[WorkerMonth] | None = None) -> list[ProjectCheck]:
+    """The wage check of every project with attendance or payroll on or before ``as_of`` (or of the one project
+    ``project_code``, or of those in ``project_ids``: each project's check depends on its own data only).
+
+    ``months`` are the worker-months as of ``as_of`` already read by the caller (the scorer reads them once for
+    its features and the check); they must cover every project checked."""
     q = select(Project, Company.name).join(Company, Company.id == Project.general_contractor_id)
     if project_code is not None:
         q = q.where(Project.code == project_code)
+    if project_ids is not None:
+        q = q.where(Project.id.in_(list(project_ids)))
     projects = {p.id: (p, gc) for p, gc in session.exec(q)}
     if not projects:
         return []
-    ids = list(projects) if project_code is not None else None
-    months = worker_months(session=session, as_of=as_of, pay_day=pay_day, project_ids=ids)
+    ids = list(projects) if project_code is not None or project_ids is not None else None
+    if months is None:
+        months = worker_months(session=session, as_of=as_of, pay_day=pay_day, project_ids=ids)
+    elif ids is not None:
+        months = [wm for wm in months if wm.project_id in projects]
     by_project: dict[int, list[WorkerMonth]] = defaultdict(list)
     for wm in months:
         by_project[wm.project_id].append(wm)
