@@ -100,12 +100,19 @@ def simulate(
     outdir: Path,
     seed: Annotated[int, typer.Option(help="随机种子 / random seed")] = 1,
     scale: Annotated[float, typer.Option(help="规模，1.0 为参照县（约 100 个项目）/ 1.0 = reference county")] = 1.0,
+    mechanism: Annotated[str, typer.Option(
+        help="纠纷发生机制族 / dispute-onset family: grievance|threshold|trigger")] = "grievance",
+    vary_forms: Annotated[bool, typer.Option(
+        "--vary-forms", help="按种子随机抽取机制的函数形式常数 / draw the family's constants from the seed")] = False,
 ) -> None:
     """生成模拟县数据（六类输入文件 + truth/disputes.csv）/ write a synthetic county."""
-    from earlywarn.simulation import simulate_county
+    from earlywarn.simulation import MECHANISMS, simulate_county
 
     if scale <= 0 or scale > 20:
         err.print("[red]--scale 应在 0 到 20 之间[/red]")
+        raise typer.Exit(2)
+    if mechanism not in MECHANISMS:
+        err.print(f"[red]未知的纠纷机制 {mechanism}，应为：{'、'.join(MECHANISMS)}[/red]")
         raise typer.Exit(2)
     with _progress() as progress:
         task = progress.add_task("模拟中", total=None)
@@ -113,8 +120,10 @@ def simulate(
         def report(stage: str, done: int, total: int) -> None:
             progress.update(task, description=f"模拟中：{stage}", completed=done, total=total)
 
-        summary = simulate_county(outdir, seed=seed, scale=scale, progress=report)
-    table = Table(title=f"模拟县 seed={seed} scale={scale}（{summary.start} 至 {summary.end}）")
+        summary = simulate_county(outdir, seed=seed, scale=scale, mechanism=mechanism, vary_forms=vary_forms,
+                                  progress=report)
+    forms = "，函数形式随种子变化" if vary_forms else ""
+    table = Table(title=f"模拟县 seed={seed} scale={scale} 机制={mechanism}{forms}（{summary.start} 至 {summary.end}）")
     table.add_column("文件")
     table.add_column("行数", justify="right")
     for label, n in (("projects 项目", summary.projects), ("subcontracts 分包关系", summary.subcontracts),

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import os
+import shutil
+import subprocess
+import sys
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
@@ -13,8 +17,17 @@ import networkx as nx
 import pytest
 from stdnum.cn import ric, uscc
 
-from earlywarn.simulation import HEADERS, TOWNSHIPS, SimulationSummary, simulate_county, spring_festival
+from earlywarn.simulation import (
+    HEADERS,
+    MECHANISMS,
+    TOWNSHIPS,
+    SimulationSummary,
+    draw_forms,
+    simulate_county,
+    spring_festival,
+)
 
+EARLYWARN = shutil.which("earlywarn") or str(Path(sys.executable).parent / "earlywarn")
 INPUT_FILES = ["projects", "subcontracts", "workers", "attendance", "payroll", "reports"]
 
 
@@ -331,3 +344,97 @@ def test_spring_festival_table():
     assert spring_festival(2026) == date(2026, 2, 17)
     with pytest.raises(ValueError):
         spring_festival(1990)
+
+
+# ---- families of dispute-onset mechanisms ---------------------------------------------------------------
+
+def _combined_digest(outdir: Path) -> str:
+    h = hashlib.sha256()
+    for p in sorted(outdir.rglob("*.csv")):
+        h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def test_default_output_is_unchanged_by_the_mechanism_families(tmp_path):
+    """The digest of seed 7, scale 0.04 as the simulator wrote it before families and form variation existed."""
+    s = simulate_county(tmp_path / "a", seed=7, scale=0.04)
+    assert _combined_digest(tmp_path / "a") == "9b2d7396445bc0bc1655446a0cf18b3013c3537e09ceb91484d1a0340307ea8e"
+    assert s.mechanism == "grievance" and s.forms == draw_forms("grievance", 7)
+    simulate_county(tmp_path / "b", seed=7, scale=0.04, mechanism="grievance", vary_forms=False)
+    assert _digests(tmp_path / "a") == _digests(tmp_path / "b")
+
+
+def test_forms_vary_by_seed_only_when_asked():
+    for mechanism in MECHANISMS:
+        fixed = draw_forms(mechanism, 1)
+        assert draw_forms(mechanism, 2) == fixed
+        a, b = draw_forms(mechanism, 1, vary=True), draw_forms(mechanism, 2, vary=True)
+        assert a == draw_forms(mechanism, 1, vary=True)  # deterministic
+        assert a.keys() == b.keys() == fixed.keys()
+        assert a != b and a != fixed
+    with pytest.raises(ValueError, match="unknown mechanism"):
+        draw_forms("contagion", 1)
+
+
+@pytest.fixture(scope="module")
+def families(tmp_path_factory) -> dict[tuple[str, bool], Path]:
+    """Seed 3 at scale 0.1 (the contract county) under every family, fixed and varied forms."""
+    out = {}
+    for mechanism in MECHANISMS:
+        for vary in (False, True):
+            folder = tmp_path_factory.mktemp(f"{mechanism}-{int(vary)}")
+            simulate_county(folder, seed=3, scale=0.1, mechanism=mechanism, vary_forms=vary)
+            out[(mechanism, vary)] = folder
+    return out
+
+
+@pytest.mark.parametrize("mechanism", MECHANISMS)
+def test_each_family_is_deterministic(tmp_path, families, mechanism):
+    for vary in (False, True):
+        again = simulate_county(tmp_path / str(vary), seed=3, scale=0.1, mechanism=mechanism, vary_forms=vary)
+        assert _digests(tmp_path / str(vary)) == _digests(families[(mechanism, vary)])
+        assert again.mechanism == mechanism and again.forms == draw_forms(mechanism, 3, vary)
+
+
+def test_families_differ(families):
+    truths = {key: (folder / "truth" / "disputes.csv").read_bytes() for key, folder in families.items()}
+    assert len(set(truths.values())) == len(truths)  # every family and form gives its own disputes
+    # the same projects (later ones may staff differently: people freed or held by earlier disputes)
+    projects = {tuple((r["project_code"], r["project_name"], r["start_date"]) for r in _rows(folder / "projects.csv"))
+                for folder in families.values()}
+    assert len(projects) == 1
+
+
+@pytest.mark.parametrize("mechanism", MECHANISMS)
+def test_every_family_puts_disputes_on_overdue_arrears(families, mechanism):
+    for vary in (False, True):
+        folder = families[(mechanism, vary)]
+        d = {name: _rows(folder / f"{name}.csv") for name in ("workers", "attendance", "payroll")}
+        disputes = _rows(folder / "truth" / "disputes.csv")
+        assert disputes, (mechanism, vary)
+        for row in disputes:
+            owed, amount = _wage_check(d, row["project_code"], date.fromisoformat(row["date"]))
+            assert owed, (mechanism, vary, row)
+            assert int(row["workers"]) == max(10, len(owed))
+            assert Decimal(row["amount_owed"]) == amount > 0
+
+
+def test_unknown_mechanism_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="unknown mechanism 'contagion'"):
+        simulate_county(tmp_path / "x", seed=1, scale=0.03, mechanism="contagion")
+    assert not (tmp_path / "x").exists()  # refused before anything is written
+    r = subprocess.run([EARLYWARN, "simulate", str(tmp_path / "y"), "--scale", "0.03", "--mechanism", "contagion"],
+                       capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"}, timeout=120)
+    assert r.returncode == 2
+    assert "未知的纠纷机制 contagion" in r.stderr and "grievance" in r.stderr
+    assert not (tmp_path / "y").exists()
+
+
+def test_cli_simulates_a_family_with_varied_forms(tmp_path):
+    r = subprocess.run([EARLYWARN, "simulate", str(tmp_path / "z"), "--seed", "3", "--scale", "0.03",
+                        "--mechanism", "trigger", "--vary-forms"],
+                       capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"}, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "机制=trigger" in r.stderr
+    simulate_county(tmp_path / "api", seed=3, scale=0.03, mechanism="trigger", vary_forms=True)
+    assert _digests(tmp_path / "z") == _digests(tmp_path / "api")

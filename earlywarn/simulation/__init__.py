@@ -4,8 +4,9 @@ Writes the six v1 input files of formats.md (``projects.csv``, ``subcontracts.cs
 ``attendance.csv``, ``payroll.csv``, ``reports.csv``; UTF-8, English headers) and the ground truth
 ``truth/disputes.csv`` (project_code, date, workers, amount_owed: one row per collective dispute). Pure
 Python (stdlib + python-stdnum for check characters); the same ``seed`` and ``scale`` give byte-identical
-files. Scale 1.0 is the reference county (Anji 安吉县): about 100 projects, 6,000 workers and a million
-attendance rows over 18 months; ``scale`` multiplies the number of projects (at least 3).
+files (also with ``mechanism`` and ``vary_forms``, below). Scale 1.0 is the reference county (Anji 安吉县):
+about 100 projects, 6,000 workers and a million attendance rows over 18 months; ``scale`` multiplies the number
+of projects (at least 3).
 
 Mechanisms (the latent causes are never written; only their observable traces are):
 
@@ -50,14 +51,35 @@ Mechanisms (the latent causes are never written; only their observable traces ar
   until a settlement fails. Settlements — year end (2–4 weeks before the festival), a worker's exit (paid on
   the day or within 5 days, so a month can be paid within itself), the team's end of work, project
   completion — each happen with a probability that falls with stress.
-* **Collective disputes (truth).** Daily hazard per project rising with the owed workers (weighted by team
-  tie type and living-allowance acceptance; in the 7 weeks before the festival everybody wants the year's
-  wages and those discounts shrink), the overdue amount and the age of the oldest overdue month, multiplied
-  by the season (rising steeply over the 7 weeks before the festival, raised after the return), a project
-  militancy factor and a cool-down after earlier disputes or interventions. An onset starts a "brewing"
-  spell of 2–12 days (moved out of the days when the workers are home for the festival); the dispute
-  happens at its end only if the project still has an overdue worker-month exactly as formats.md's wage
-  check defines it (pay day the 25th of the following month before the date, more than one yuan unpaid).
+* **Collective disputes (truth).** The onset hazard comes from one of three *families* (``mechanism``), so
+  that a scorer can be tested on a family it was not trained on (``mechanisms.py``); all read the same
+  latent state and leave the same kinds of traces:
+
+  - ``grievance`` (default): daily hazard per project rising with the owed workers (weighted by team tie type
+    and living-allowance acceptance; in the 7 weeks before the festival everybody wants the year's wages and
+    those discounts shrink) as a power law, the overdue amount and the age of the oldest overdue month,
+    multiplied by the season (rising steeply over the 7 weeks before the festival, raised after the return),
+    a project militancy factor and a cool-down after earlier disputes or interventions.
+  - ``threshold``: tipping points. Each project has a latent tolerance (days past the pay day of the oldest
+    overdue month, and overdue yuan per owed worker, log-normal around the family's medians); below both the
+    hazard is a trickle, past either it steps up (scaled by the weighted owed workers). Weak season effect.
+  - ``trigger``: disputes break out on discrete events while arrears are open — owed workers leaving without
+    being settled, a team's failed final settlement as it winds down, a failed year-end settlement, the
+    project's completion without a settlement. Each event adds tension (per owed worker concerned) that
+    decays within days; the hazard saturates in it, plus a small background. Weak season effect; short
+    brewing spells.
+
+  ``vary_forms`` draws each family's constants (exponents, weights, season amplitude and shape, tolerances,
+  decay, brewing length, hazard levels) from a stream of its own derived from the seed, so training seeds
+  differ in form while every other draw of the county stays the same; ``SimulationSummary.forms`` records
+  them. Contagion between projects is not offered: projects run one after another, so it could not be
+  causal. At scale 1.0, seeds 1–4 give 17, 19, 48, 29 disputes (grievance), 14, 15, 31, 25 (threshold) and
+  22, 20, 48, 28 (trigger).
+
+  An onset (of any family) starts a "brewing" spell of 2–12 days (1–5 for ``trigger``; moved out of the days
+  when the workers are home for the festival); the dispute happens at its end only if the project still has
+  an overdue worker-month exactly as formats.md's wage check defines it (pay day the 25th of the following
+  month before the date, more than one yuan unpaid).
   workers = max(10, owed workers); amount_owed = the overdue amount that day. After a dispute the arrears
   are cleared (fully in most cases) within 3–25 days and the project is supervised for a few months.
 * **Reports.** Informants (ids like ``DP-0007`` by township) or anonymous senders report projects in arrears
@@ -74,11 +96,14 @@ under variant names in the structured files (variant short names appear in repor
 Modules: ``tables`` (reference tables and tunables), ``calendar`` (festival, weather, season), ``people``
 (persons, crews, teams, roster rows), ``county`` (organisations, informants, the county), ``project`` (one
 project's daily loop) with its concerns ``subcontracts``, ``staffing``, ``payroll``, ``disputes`` and
-``reports`` (also the unrelated noise reports), and ``writer`` (the CSV files and ``simulate_county``).
+``reports`` (also the unrelated noise reports), ``mechanisms`` (the dispute-onset families), and ``writer`` (the
+CSV files and ``simulate_county``).
 """
 
 from earlywarn.simulation.calendar import spring_festival
+from earlywarn.simulation.mechanisms import MECHANISMS, draw_forms
 from earlywarn.simulation.tables import HEADERS, TOWNSHIPS
 from earlywarn.simulation.writer import SimulationSummary, simulate_county
 
-__all__ = ["SimulationSummary", "simulate_county", "spring_festival", "TOWNSHIPS", "HEADERS"]
+__all__ = ["MECHANISMS", "SimulationSummary", "draw_forms", "simulate_county", "spring_festival", "TOWNSHIPS",
+           "HEADERS"]

@@ -51,9 +51,11 @@ def heavy_rain(seed: int, days: list[date]) -> list[bool]:
     return heavy
 
 
-def festival_season(sf_di: list[int], n_days: int) -> tuple[list[float], list[bool], list[int]]:
-    """Per day: the dispute-hazard multiplier (steep rise over the 7 weeks before the festival), whether
-    sites are closed for the festival, and the days to the next festival (999 if none)."""
+def festival_season(sf_di: list[int], n_days: int, amp: float = 14.0,
+                    power: float = 1.2) -> tuple[list[float], list[bool], list[int]]:
+    """Per day: the dispute-hazard multiplier (steep rise over the 7 weeks before the festival, to 1 + amp
+    with the shape power), whether sites are closed for the festival, and the days to the next festival (999
+    if none)."""
     season: list[float] = []
     closures: list[bool] = []  # site closure around the festival
     sf_phase: list[int] = []  # (days to next festival)
@@ -65,7 +67,7 @@ def festival_season(sf_di: list[int], n_days: int) -> tuple[list[float], list[bo
         if nxt is not None:
             k = nxt - di  # may be negative (just after)
             if 7 < k <= 49:
-                mult = 1.0 + 14.0 * ((49 - k) / 42.0) ** 1.2
+                mult = 1.0 + amp * ((49 - k) / 42.0) ** power
             elif 49 < k <= 75:
                 mult = 1.3
             elif -7 <= k <= 7:

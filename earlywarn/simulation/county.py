@@ -10,6 +10,7 @@ from pathlib import Path
 from stdnum.cn import uscc
 
 from earlywarn.simulation.calendar import _add_months, festival_season, heavy_rain, spring_festival
+from earlywarn.simulation.mechanisms import Mechanism, draw_forms
 from earlywarn.simulation.people import _Crew, _draw_person, _Person
 from earlywarn.simulation.tables import _TOWNSHIP_ABBR, _TOWNSHIP_WEIGHTS, _TRADES, TOWNSHIPS
 
@@ -68,7 +69,8 @@ class _Owner:
 
 
 class _County:
-    def __init__(self, outdir: Path, seed: int, scale: float, start: date, months: int) -> None:
+    def __init__(self, outdir: Path, seed: int, scale: float, start: date, months: int,
+                 mechanism: str = "grievance", vary_forms: bool = False) -> None:
         if months < 1:
             raise ValueError("months must be at least 1")
         if scale <= 0:
@@ -102,6 +104,8 @@ class _County:
         self.sf_di = [(spring_festival(y) - start).days for y in range(start.year - 1, self.end.year + 2)]
         self.heavy = heavy_rain(seed, self.days)
         self.season, self.closed, self.sf_phase = festival_season(self.sf_di, self.n_days)
+        # validated before any draw; its constants come from a stream of their own (mechanisms.py)
+        self.mech = Mechanism(mechanism, draw_forms(mechanism, seed, vary_forms), self)
         self.used_codes: set[str] = set()
         self.used_ids: set[str] = set()
         self.persons: list[_Person] = []

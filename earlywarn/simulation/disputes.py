@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from earlywarn.simulation.tables import H0, REPORT_RATE, _money
+from earlywarn.simulation.tables import REPORT_RATE, _money
 
 
 class _Disputes:
@@ -30,6 +30,7 @@ class _Disputes:
         return gw, gf
 
     def _signals(self, di: int, d: date) -> None:
+        """Reports about the arrears, and the onset of a dispute by the county's mechanism family."""
         c, rng = self.c, self.rng
         gw, gf = self._grievance(di)
         season = c.season[di]
@@ -41,16 +42,11 @@ class _Disputes:
             if self.brew_visible and rng.random() < 0.22:
                 self._report(di, "escalation")
             return
-        if gw <= 0:
+        h = c.mech.hazard(self, di, gw, gf)
+        if h is None:
             return
-        oldest = min(m for m, k in self.month_cnt.items() if k > 0)
-        age = di - c.due_di[oldest]
-        cool = self.cool_factor if di < self.cool_until else 1.0
-        end_boost = 1.8 if self.ended and c.o0 + di - self.e_ord < 60 else 1.0
-        h = (H0 * (min(gw, 40.0) / 10.0) ** 1.5 * (min(gf, 10 ** 8) / 10 ** 7) ** 0.5
-             * (1.0 + min(age, 120) / 40.0) * season * self.militancy * cool * end_boost)
         if rng.random() < h:
-            end = di + rng.randint(2, 12)
+            end = di + rng.randint(c.mech.brew_min, c.mech.brew_max)
             # no site protests while everyone is home for the festival: bring it forward, or after the return
             sf = di + c.sf_phase[di]
             if sf - 8 <= end <= sf + 8:

@@ -169,6 +169,7 @@ class _Payroll:
                     for mm in self._open_months(w, len(w.earned) - 1, di):
                         self._pay(w, mm, w.earned[mm] - w.paid[mm], di, ch)
             else:
+                self.c.mech.trigger(self, di, kind, t.owed)  # a failed settlement is the classic flashpoint
                 if t.la:
                     self._set_la_broken(t)
                 if rng.random() < 0.5:

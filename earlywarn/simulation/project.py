@@ -133,6 +133,9 @@ class _Project(_SubcontractTree, _Staffing, _Payroll, _Disputes, _Reporting):
         self.reports = reports
         self.c_disputes = disputes
         self.ended = False
+        self.tension = 0.0  # the trigger family's recent events (mechanisms.py)
+        self.tension_di = 0
+        self.tolerance: tuple[float, float] | None = None  # the threshold family's, drawn when first needed
         rest_p = rng.uniform(0.2, 0.6)
         sf_set = {}
         for s in c.sf_di:

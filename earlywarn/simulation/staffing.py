@@ -135,6 +135,8 @@ class _Staffing:
             p = 0.05
         if rng.random() < p:
             self._schedule(di + rng.randint(0, 5), ("worker", w, self._channel(s)))
+        elif w.owed_months:  # gone home unpaid: what the others on site see
+            self.c.mech.trigger(self, di, "leave", 1)
 
     def _festival(self, di: int, sf: int) -> None:
         rng = self.rng
@@ -161,6 +163,7 @@ class _Staffing:
         if rng.random() < _clamp(1.1 - 1.3 * s, 0.1, 0.95):
             self._schedule(di + rng.randint(5, 45), ("clear", 1.0, self._channel(0.0)))
         else:
+            self.c.mech.trigger(self, di, "complete", self.owed)
             for t in self.teams:
                 if t.la:
                     self._set_la_broken(t)
