@@ -104,8 +104,17 @@ def simulate(
         help="纠纷发生机制族 / dispute-onset family: grievance|threshold|trigger")] = "grievance",
     vary_forms: Annotated[bool, typer.Option(
         "--vary-forms", help="按种子随机抽取机制的函数形式常数 / draw the family's constants from the seed")] = False,
+    months: Annotated[int, typer.Option(help="模拟月数（自 2024-07-01 起）/ months simulated")] = 18,
+    policy: Annotated[str | None, typer.Option(
+        help="闭环：按策略每周走访，如 scorer,rules,random（总与 none 对比）/ closed loop: none|rules|random|scorer"
+    )] = None,
+    capacity: Annotated[int | None, typer.Option(
+        help="闭环：每周走访项目数，默认为调解员处理能力设置 / visits per week")] = None,
+    resolve_p: Annotated[float, typer.Option(
+        help="闭环：一次走访化解欠薪的概率 / chance a visit gets the arrears paid")] = 0.6,
 ) -> None:
-    """生成模拟县数据（六类输入文件 + truth/disputes.csv）/ write a synthetic county."""
+    """生成模拟县数据（六类输入文件 + truth/disputes.csv）；加 --policy 则运行走访闭环并比较策略 / write a synthetic
+    county, or with --policy run the closed loop of weekly mediator visits and compare policies."""
     from earlywarn.simulation import MECHANISMS, simulate_county
 
     if scale <= 0 or scale > 20:
@@ -114,14 +123,57 @@ def simulate(
     if mechanism not in MECHANISMS:
         err.print(f"[red]未知的纠纷机制 {mechanism}，应为：{'、'.join(MECHANISMS)}[/red]")
         raise typer.Exit(2)
+    if not 1 <= months <= 60:
+        err.print("[red]--months 应在 1 到 60 之间[/red]")
+        raise typer.Exit(2)
+    if policy is not None:
+        from earlywarn.closed_loop import ClosedLoopError, parse_policies, run_closed_loop, write_outcomes
+        from earlywarn.parsing import format_fen
+
+        settings = get_settings()
+        k = settings.mediator_capacity_per_week if capacity is None else capacity
+        try:
+            policies = parse_policies(policy)
+            if k < 0 or not 0.0 <= resolve_p <= 1.0:
+                raise ClosedLoopError("--capacity 不能为负，--resolve-p 应在 0 到 1 之间")
+        except ClosedLoopError as e:
+            err.print(f"[red]{e}[/red]")
+            raise typer.Exit(2) from None
+        with _progress() as progress:
+            tasks: dict[str, int] = {}
+
+            def advance(name: str, done: int, total: int) -> None:
+                if name not in tasks:
+                    tasks[name] = progress.add_task(f"闭环 {name}", total=total)
+                progress.update(tasks[name], completed=done)
+
+            try:
+                outcomes = run_closed_loop(settings=settings, policies=policies, seed=seed, scale=scale,
+                                           months=months, mechanism=mechanism, vary_forms=vary_forms, capacity=k,
+                                           p_resolve=resolve_p, progress=advance)
+            except ClosedLoopError as e:
+                err.print(f"[red]{e}[/red]")
+                raise typer.Exit(1) from None
+        labels = {"none": "none 不走访", "rules": "rules 仅规则", "random": "random 随机走访",
+                  "scorer": "scorer 评分模型"}
+        table = Table(title=f"走访闭环 seed={seed} scale={scale} 机制={mechanism} {months} 个月，每周走访 {k} 个项目，"
+                            f"化解概率 {resolve_p:g}")
+        for col in ("策略", "群体性纠纷", "比不走访少", "走访追回欠薪", "走访次数", "化解次数", "用时"):
+            table.add_column(col, justify="left" if col == "策略" else "right")
+        for o in outcomes:
+            table.add_row(labels[o.policy], f"{o.disputes:,}", f"{o.prevented:,}", format_fen(o.recovered_fen),
+                          f"{o.visits:,}", f"{o.resolved:,}", f"{o.seconds:.0f} 秒")
+        err.print(table)
+        err.print(f"已写入 {write_outcomes(outdir, outcomes, k)}")
+        return
     with _progress() as progress:
         task = progress.add_task("模拟中", total=None)
 
         def report(stage: str, done: int, total: int) -> None:
             progress.update(task, description=f"模拟中：{stage}", completed=done, total=total)
 
-        summary = simulate_county(outdir, seed=seed, scale=scale, mechanism=mechanism, vary_forms=vary_forms,
-                                  progress=report)
+        summary = simulate_county(outdir, seed=seed, scale=scale, months=months, mechanism=mechanism,
+                                  vary_forms=vary_forms, progress=report)
     forms = "，函数形式随种子变化" if vary_forms else ""
     table = Table(title=f"模拟县 seed={seed} scale={scale} 机制={mechanism}{forms}（{summary.start} 至 {summary.end}）")
     table.add_column("文件")
@@ -363,18 +415,12 @@ def backtest(
     date_to: Annotated[str, typer.Option("--to", help="最后评分日 / last as-of date")],
     out_file: Annotated[Path, typer.Option("--out", help="输出 CSV（formats.md 的 backtest output）")],
     every: Annotated[str, typer.Option(help="间隔，如 7d / step, e.g. 7d")] = "7d",
+    workers: Annotated[int, typer.Option(help="并行进程数，默认 CPU 核数（至多 4）/ processes")] = 0,
 ) -> None:
-    """回测：把文件导入临时数据库，按日期逐期评分 / import into a scratch database and score every step."""
-    import csv
-    import tempfile
-    from datetime import timedelta
+    """回测：把文件导入临时数据库，按日期逐期评分 / import into a scratch database and score every step.
 
-    from earlywarn.config import Settings
-    from earlywarn.importer import import_paths
-    from earlywarn.orgs import seed_org_tree
-    from earlywarn.rules import load_rules
-    from earlywarn.scoring import load_risk_model, reason_codes, score_projects
-    from earlywarn.services_common import open_session
+    另写 <OUT>.components.csv（模型概率、规则级别、最长欠薪天数），供 evaluate 做消融对比。"""
+    from earlywarn.backtest import BacktestError, run_backtest, scoring_dates
 
     start, end = _parse_day(date_from, "--from"), _parse_day(date_to, "--to")
     if not every.endswith("d") or not every[:-1].isdigit() or int(every[:-1]) < 1:
@@ -383,44 +429,82 @@ def backtest(
     if end < start or not data_dir.is_dir():
         err.print("[red]--to 不能早于 --from，DATA_DIR 须为文件夹[/red]")
         raise typer.Exit(2)
-    base = get_settings()
-    step = timedelta(days=int(every[:-1]))
-    days = []
-    day = start
-    while day <= end:
-        days.append(day)
-        day += step
-    with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(**{**base.model_dump(), "database_url": f"sqlite:///{tmp}/backtest.db",
-                               "data_dir": Path(tmp)})
-        ruleset, model = load_rules(settings.rules_dir), load_risk_model(settings.model_dir)
-        with open_session(settings) as session, _progress() as progress:
-            seed_org_tree(session=session, path=settings.reference_file)
-            failed = [r for r in import_paths(session=session, settings=settings, paths=[data_dir], console=err)
-                      if r.status == "failed"]
-            if failed:
-                err.print(f"[red]导入失败：{'、'.join(r.filename for r in failed)}[/red]")
-                raise typer.Exit(1)
-            task = progress.add_task("回测评分", total=len(days))
-            with out_file.open("w", encoding="utf-8", newline="") as fh:
-                writer = csv.writer(fh, lineterminator="\n")
-                writer.writerow(["as_of", "project_code", "score", "level", "reasons"])
-                codes = dict(session.exec(_project_codes()).all())
-                for day in days:
-                    for s in score_projects(session=session, settings=settings, ruleset=ruleset, model=model,
-                                            as_of=day):
-                        writer.writerow([day.isoformat(), codes[s.project_id], f"{s.score:.4f}", s.level or "none",
-                                         ";".join(reason_codes(s))])
-                    progress.advance(task)
-    err.print(f"已写入 {out_file}（{len(days)} 个评分日）")
+    days = scoring_dates(start, end, int(every[:-1]))
+    with _progress() as progress:
+        task = progress.add_task("回测评分", total=len(days))
+        try:
+            result = run_backtest(settings=get_settings(), data_dir=data_dir, days=days, out=out_file, console=err,
+                                  advance=lambda: progress.advance(task), workers=workers or _cpus())
+        except BacktestError as exc:
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from None
+    err.print(f"已写入 {out_file}（{result.dates} 个评分日，{result.rows:,} 行）及 {result.components.name}")
 
 
-def _project_codes():
-    from sqlmodel import select
+@app.command()
+def evaluate(
+    backtest_file: Annotated[Path, typer.Argument(help="backtest 输出的 CSV / the backtest output")],
+    truth: Annotated[Path, typer.Option("--truth", help="真值 disputes.csv / the truth file")],
+    capacity: Annotated[int | None, typer.Option(help="每周可走访项目数，默认取设置 / visits a week")] = None,
+    horizon: Annotated[int, typer.Option(help="预警期（天）/ horizon in days")] = 56,
+    until: Annotated[str | None, typer.Option("--until", help="真值覆盖到的最后一天，默认最后评分日")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table | json")] = "table",
+) -> None:
+    """评估回测：平均精度、每周前 K 精度、提前预警比例、中位提前天数、Brier 分数、预警数；含消融与朴素基线。"""
+    import json
 
-    from earlywarn.tables import Project
+    from earlywarn.backtest import components_path
+    from earlywarn.evaluation import EvaluationError, as_dict, attach_components, read_backtest, read_truth
+    from earlywarn.evaluation import evaluate as run_evaluation
 
-    return select(Project.id, Project.code)
+    if fmt not in ("table", "json") or horizon < 1 or (capacity is not None and capacity < 1):
+        err.print("[red]--format 应为 table 或 json；--horizon、--capacity 应为正整数[/red]")
+        raise typer.Exit(2)
+    last = _parse_day(until, "--until") if until else None
+    try:
+        rows = read_backtest(backtest_file)
+        side = components_path(backtest_file)
+        if side.exists():
+            attach_components(rows, side)
+        else:
+            err.print(f"[yellow]没有 {side.name}：只评估完整评分，不做消融对比[/yellow]")
+        result = run_evaluation(rows, read_truth(truth), capacity=capacity or get_settings().mediator_capacity_per_week,
+                                horizon_days=horizon, until=last)
+    except EvaluationError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    if fmt == "json":
+        out.print_json(json.dumps(as_dict(result), ensure_ascii=False))
+        return
+    _print_evaluation(result)
+
+
+def _cpus() -> int:
+    import os
+
+    return max(1, min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1))
+
+
+def _print_evaluation(ev) -> None:
+    from earlywarn.evaluation import SCORER_ZH
+
+    def pct(v):
+        return "—" if v is None else f"{v * 100:.1f}%"
+
+    def num(v, digits=3):
+        return "—" if v is None else f"{v:.{digits}f}"
+
+    table = Table(title=f"回测评估：{ev.rows:,} 个项目-评分日，正例 {ev.positives}"
+                        f"（基准率 {ev.base_rate * 100:.2f}%），纠纷 {ev.disputes} 起，"
+                        f"{ev.weeks} 个评分日，预警期 {ev.horizon_days} 天", min_width=100)
+    for col in ("评分方式", "平均精度 AP", "首次纠纷 AP", f"每周前 {ev.capacity} 精度", "提前≥7天预警",
+                "提前≥14天预警", "中位提前天数", "Brier", "预警数"):
+        table.add_column(col, justify="left" if col == "评分方式" else "right")
+    for f in ev.figures:
+        table.add_row(SCORER_ZH[f.scorer], num(f.average_precision), num(f.average_precision_first),
+                      pct(f.precision_top_k), pct(f.warned_7d), pct(f.warned_14d),
+                      num(f.median_lead_days, 0), num(f.brier, 4), f"{f.warnings:,}")
+    out.print(table)
 
 
 @app.command()

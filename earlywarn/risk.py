@@ -85,9 +85,10 @@ class RiskModel:
         return self.explain(matrix)[0]
 
     def explain(self, matrix: np.ndarray) -> tuple[list[dict[str, float]], np.ndarray]:
-        """The contributions and the scores themselves (one model call for both). Per row, how much each feature group adds to the score: the score minus the score with that
-        group's columns set to the training medians (an occlusion estimate, cheap and readable). All the
-        occluded copies go through the model in one call: per-call overhead dominates at county size."""
+        """The contributions and the scores themselves (one model call for both). Per row, how much each
+        feature group adds to the score: the score minus the score with that group's columns set to the
+        training medians (an occlusion estimate, cheap and readable). All the occluded copies go through the
+        model in one call: per-call overhead dominates at county size."""
         index = {c: i for i, c in enumerate(self.feature_columns)}
         groups = [(g, [index[c] for c in cols if c in index]) for g, cols in self.groups.items()]
         groups = [(g, cols) for g, cols in groups if cols]

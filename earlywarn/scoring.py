@@ -14,9 +14,9 @@ from pathlib import Path
 
 from sqlmodel import Session
 
+from earlywarn.balances import worker_months
 from earlywarn.config import Settings
 from earlywarn.risk import DEFAULT_THRESHOLDS, LEVELS, RiskModel, latest_model_dir, level_for, load_model
-from earlywarn.balances import worker_months
 from earlywarn.risk_features import compute_features, feature_matrix, scoring_targets
 from earlywarn.rules import RuleSet
 from earlywarn.wagecheck import run_check
@@ -73,9 +73,15 @@ def score_projects(*, session: Session, settings: Settings, ruleset: RuleSet, mo
         floor = None
         for hit in fired:
             floor = _higher(floor, RULE_FLOORS.get(hit.rule.id))
-        level = _higher(level_for(float(p), thresholds), floor)
-        out.append(ProjectScore(row.project_id, round(float(p), 4), level,
-                                _reasons(row, fired, contrib, float(p), floor)))
+        model_level = level_for(float(p), thresholds)
+        level = _higher(model_level, floor)
+        reasons = _reasons(row, fired, contrib, float(p), floor)
+        # What the ablations of the evaluation need: the model's own level, the wage check's own level and
+        # the score lifted to the floor's threshold (so that the written score and the level agree).
+        reasons.update(model_level=model_level, check_level=check.level if check else "green",
+                       full_score=round(max(float(p), thresholds[floor]) if floor else float(p), 4),
+                       oldest_overdue_days=row.facts.get("oldest_overdue_days", 0))
+        out.append(ProjectScore(row.project_id, round(float(p), 4), level, reasons))
     return out
 
 

@@ -113,5 +113,12 @@ def test_backtest_writes_the_formats_md_file(settings, tmp_path):
     assert dates == ["2025-03-10", "2025-03-17", "2025-03-24", "2025-03-31", "2025-04-07"]
     assert all(row[3] in {"red", "orange", "yellow", "blue", "none"} for row in rows[1:])
     assert all(0 <= float(row[2]) <= 1 for row in rows[1:])
+    # the side file for the evaluation's ablations: the same (as_of, project) rows, in the same order
+    side = list(csv.reader((tmp_path / "bt.components.csv").open(encoding="utf-8")))
+    assert side[0] == ["as_of", "project_code", "model_score", "model_level", "check_level", "overdue_days"]
+    assert [r[:2] for r in side[1:]] == [r[:2] for r in rows[1:]]
+    assert all(r[4] in {"green", "yellow", "orange", "red"} and int(r[5]) >= 0 for r in side[1:])
+    # the written score never disagrees with the level (a floor lifts the score to its threshold)
+    assert all(float(a[2]) >= float(b[2]) for a, b in zip(rows[1:], side[1:], strict=True))
     bad = _run(settings, "backtest", str(folder), "--from", "2025-04-07", "--to", "2025-03-10", "--out", str(out))
     assert bad.exit_code == 2
