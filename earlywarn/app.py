@@ -58,7 +58,20 @@ def create_app(settings: Settings | None = None, *, upgrade: bool = True) -> Fas
     app.add_middleware(SecurityMiddleware, settings=settings)
     app.mount("/static", StaticFiles(directory=settings.web_dir / "static"), name="static")
 
-    from earlywarn import api, import_pages, informant_pages, pages, report_pages, site_pages, warning_pages
+    from earlywarn import (
+        agreement_pages,
+        api,
+        case_actions,
+        case_api,
+        case_pages,
+        emergency_pages,
+        import_pages,
+        informant_pages,
+        pages,
+        report_pages,
+        site_pages,
+        warning_pages,
+    )
 
     app.include_router(report_pages.router)
     app.include_router(informant_pages.router)
@@ -66,6 +79,8 @@ def create_app(settings: Settings | None = None, *, upgrade: bool = True) -> Fas
     app.include_router(import_pages.router)
     app.include_router(site_pages.router)
     app.include_router(warning_pages.router)
+    for module in (case_pages, case_actions, agreement_pages, emergency_pages, case_api):
+        app.include_router(module.router)
     app.include_router(api.router)
     _install_error_pages(app)
     return app

@@ -107,8 +107,16 @@ class JobRunner:
         with session_factory() as session:
             run_scoring(session=session, settings=self.settings, as_of=local_today())
 
+    def _remind(self, *, session_factory) -> int:
+        """The case clocks' daily reminders to each assignee (rows they see on their case list)."""
+        from earlywarn.case_clock import send_daily_reminders
+
+        with session_factory() as session:
+            return send_daily_reminders(session=session, today=local_today())
+
     def start_daily_scoring(self, hour: int = 6) -> threading.Thread:
-        """Score every morning at ``hour`` (Asia/Shanghai), on a daemon thread of this process."""
+        """Score every morning at ``hour`` (Asia/Shanghai), then send the day's case reminders, on a daemon
+        thread of this process."""
 
         def loop() -> None:
             from earlywarn.config import LOCAL_TZ
@@ -124,6 +132,10 @@ class JobRunner:
                     self._rescore(session_factory=lambda: Session(self.engine, expire_on_commit=False))
                 except Exception:  # a failed night must not stop tomorrow's run
                     log.exception("daily scoring failed")
+                try:
+                    self._remind(session_factory=lambda: Session(self.engine, expire_on_commit=False))
+                except Exception:  # reminders are re-derived from the deadlines tomorrow
+                    log.exception("daily case reminders failed")
 
         thread = threading.Thread(target=loop, name="earlywarn-daily-scoring", daemon=True)
         thread.start()

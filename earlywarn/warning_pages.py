@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Query, Request
@@ -116,9 +117,9 @@ def resolve(request: Request, warning_id: int, session: SessionDep, user: Actor,
 
 
 @router.post("/warnings/{warning_id}/case", dependencies=[CsrfForm])
-def open_case(request: Request, warning_id: int, session: SessionDep, user: Actor):
-    # Back to the warning, where the new case number shows.
-    return _act(request, session, warning_id, svc.open_case_from_warning, user)
+def open_case(request: Request, warning_id: int, session: SessionDep, settings: SettingsDep, user: Actor):
+    # Back to the warning, where the new case number shows (and links to the case).
+    return _act(request, session, warning_id, partial(svc.open_case_from_warning, pay_day=settings.pay_day), user)
 
 
 # ------------------------------------------------------------------ JSON API

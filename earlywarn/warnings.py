@@ -226,9 +226,14 @@ def _close_by_hand(session: Session, warning: RiskWarning, action: str, actor: U
     return warning
 
 
-def open_case_from_warning(*, session: Session, warning: RiskWarning,
-                           actor: UserAccount | None) -> MediationCase:
-    """Open a mediation case (status intake) at the project's township mediation organisation."""
+def open_case_from_warning(*, session: Session, warning: RiskWarning, actor: UserAccount | None,
+                           pay_day: int = 25) -> MediationCase:
+    """Open a mediation case (status intake) at the project's township mediation organisation, with its intake
+    clock, and the workers owed wages (and the chain's units) pre-filled from the wage data (earlywarn.cases)."""
+    from earlywarn.case_parties import prefill_from_wage_data
+    from earlywarn.cases import started
+    from earlywarn.emergencies import check_emergency
+
     to = _begin(session, warning, "open_case")
     project = session.get(Project, warning.project_id)
     org = township_mediation_org(session=session, township=project.township)
@@ -241,14 +246,19 @@ def open_case_from_warning(*, session: Session, warning: RiskWarning,
         # The mediator who takes it on from the queue holds it; an admin opening it leaves it to be assigned.
         assignee_id=actor.id if actor is not None and actor.role == Role.mediator else None,
         is_collective=workers is not None and workers >= COLLECTIVE_WORKERS, workers_count=workers,
-        amount_claimed_fen=_int_of(reasons, "amount_owed_fen", "amount_claimed_fen"), opened_at=now)
+        amount_claimed_fen=_int_of(reasons, "amount_owed_fen", "amount_claimed_fen"), opened_at=now,
+        township=project.township, summary=str(reasons.get("summary") or "")[:2000], updated_at=now)
     session.add(case_)
     session.flush()
+    started(session, case_, actor, now.astimezone(LOCAL_TZ).date())
+    prefill_from_wage_data(session=session, case=case_, as_of=now.astimezone(LOCAL_TZ).date(), pay_day=pay_day,
+                           actor=actor, commit=False)
     session.add(CaseEvent(case_id=case_.id, at=now, kind="opened_from_warning", actor_id=actor.id if actor else None,
                           body=f"由预警 #{warning.id} 立案：{reasons.get('summary') or ''}".strip("："),
                           data={"warning_id": warning.id, "level": warning.level, "score": warning.score}))
     _finish(session, warning, "open_case", to, actor, note=case_.case_no, case_id=case_.id, case_no=case_.case_no)
     session.commit()
+    check_emergency(session=session, case=case_, actor=actor)
     return case_
 
 

@@ -5,7 +5,14 @@ from datetime import date
 import pytest
 
 from earlywarn.workdays import (
-    LAST_YEAR, add_days, add_working_days, add_years, covered, holiday_name, is_workday, working_days_between,
+    LAST_YEAR,
+    add_days,
+    add_working_days,
+    add_years,
+    covered,
+    holiday_name,
+    is_workday,
+    working_days_between,
 )
 
 
