@@ -121,9 +121,23 @@ def test_one_click_from_the_queue_to_a_worked_case(client, session, warned):
     assert "调解协议书" in text and case.case_no in text and "￥36,000.00" in text and "叁万陆仟元整" in text
     assert "工人00" in text and "第十六条" in text
 
+    page = client.get(f"/cases/{case.id}").text
+    assert "下载调解协议书（Word）" in page and "登记已支付" in page and "申请司法确认/仲裁审查确认" in page
+    r = post(client, f"/cases/{case.id}/status", {"action": "start_performance",
+                                                  "version": version_of(session, case.id)}, f"/cases/{case.id}")
+    assert r.status_code == 303 and "履行中" in client.get(f"/cases/{case.id}").text
+    client.cookies.set("lang", "en")
+    english = client.get(f"/cases/{case.id}").text
+    assert "Mediation agreement" in english and "Performing" in english
+    client.cookies.delete("lang")
+    as_role(client, "leader")
+    seen = client.get(f"/cases/{case.id}").text
+    assert case.case_no in seen and "登记已支付" not in seen  # leaders read; mediators act
+    as_role(client, "mediator")
+
     api = client.get(f"/api/cases/{case.id}").json()
-    assert api["status"] == "agreement" and len(api["parties"]) == 15
-    assert [t["to"] for t in api["transitions"]] == ["intake", "accepted", "in_mediation", "agreement"]
+    assert api["status"] == "performing" and len(api["parties"]) == 15
+    assert [t["to"] for t in api["transitions"]] == ["intake", "accepted", "in_mediation", "agreement", "performing"]
     assert {d["kind"] for d in api["deadlines"] if d["state"] not in ("done", "cancelled")} >= {"confirmation",
                                                                                                  "instalment"}
 
