@@ -60,7 +60,7 @@ def run_backtest(*, settings: Settings, data_dir: Path, days: list[date], out: P
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Settings(**{**settings.model_dump(), "database_url": f"sqlite:///{tmp}/backtest.db",
                               "data_dir": Path(tmp)})
-        ruleset, model = load_rules(scratch.rules_dir), load_risk_model(scratch.model_dir)
+        ruleset, model = load_rules(scratch.rules_dir), load_risk_model(scratch.model_dir, scratch.risk_model)
         with open_session(scratch) as session:
             seed_org_tree(session=session, path=scratch.reference_file)
             failed = [r for r in import_paths(session=session, settings=scratch, paths=[data_dir], console=console)
@@ -119,7 +119,7 @@ def _score_in_worker(settings: dict, day: date) -> list[tuple[list, list]]:
     with open_session(s) as session:
         codes = dict(session.exec(select(Project.id, Project.code)).all())
         return score_rows(session=session, settings=s, ruleset=cached_rules(s.rules_dir),
-                          model=load_risk_model(s.model_dir), day=day, codes=codes)
+                          model=load_risk_model(s.model_dir, s.risk_model), day=day, codes=codes)
 
 
 def score_rows(*, session, settings: Settings, ruleset, model, day: date, codes: dict[int, str]):

@@ -396,7 +396,7 @@ def score(as_of: Annotated[str | None, typer.Option("--as-of", help="评分日�
     settings = get_settings()
     day = _parse_day(as_of, "--as-of") if as_of else _today()
     ruleset = load_rules(settings.rules_dir)
-    model = load_risk_model(settings.model_dir)
+    model = load_risk_model(settings.model_dir, settings.risk_model)
     if model is None:
         err.print("[yellow]没有风险模型（models/risk-*），只按规则评分[/yellow]")
     with open_session(settings) as session:
@@ -439,6 +439,71 @@ def backtest(
             err.print(f"[red]{exc}[/red]")
             raise typer.Exit(1) from None
     err.print(f"已写入 {out_file}（{result.dates} 个评分日，{result.rows:,} 行）及 {result.components.name}")
+
+
+@app.command()
+def train(
+    from_db: Annotated[bool, typer.Option(
+        "--from-db", help="从本库的办结案件与排除的预警学习 / learn from outcomes")] = False,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="模型输出文件夹 / output folder")] = None,
+    seeds: Annotated[str, typer.Option(help="模拟训练：种子:机制，逗号分隔 / seed:mechanism,…")] = (
+        "101:grievance,102:threshold,103:grievance,105:threshold"),
+    test: Annotated[str, typer.Option(help="模拟训练：留出的种子:机制（训练中没有的机制族）")] = "104:trigger",
+    scale: Annotated[float, typer.Option(help="模拟训练的规模 / scale of the simulated counties")] = 0.6,
+) -> None:
+    """训练风险模型：默认用模拟县（留出一个机制族检验）；--from-db 用本县的实际结果训练新版本并与原模型对比。"""
+    from datetime import datetime
+
+    from earlywarn.config import LOCAL_TZ
+
+    settings = get_settings()
+    stamp = datetime.now(LOCAL_TZ).strftime("%Y%m%d-%H%M")
+    if not from_db:
+        from earlywarn.train_risk import SeedSpec
+        from earlywarn.train_risk import train as train_simulated
+
+        try:
+            specs, held_out = [SeedSpec.parse(x) for x in seeds.split(",") if x.strip()], SeedSpec.parse(test)
+        except ValueError:
+            err.print("[red]--seeds / --test 应为 种子:机制，如 101:grievance[/red]")
+            raise typer.Exit(2) from None
+        folder = out_dir or settings.model_dir / f"risk-{stamp}"
+        try:
+            card = train_simulated(seeds=specs, test=held_out, scale=scale, out=folder,
+                                   capacity=settings.mediator_capacity_per_week)
+        except (ValueError, FileExistsError) as exc:
+            err.print(f"[red]无法训练：{exc}[/red]")
+            raise typer.Exit(2) from None
+        out.print(f"已保存 {folder}；留出机制族 {card['data']['held_out_family']} 的平均精度 "
+                  f"{card['metrics_held_out_family']['average_precision']}（基准率 "
+                  f"{card['metrics_held_out_family']['base_rate']}）")
+        return
+    from earlywarn.scoring import load_risk_model
+    from earlywarn.services_common import open_session
+    from earlywarn.train_outcomes import OutcomeTrainingError, train_from_outcomes
+
+    folder = out_dir or settings.model_dir / f"outcomes-risk-{stamp}"
+    if folder.exists():
+        err.print(f"[red]{folder} 已存在[/red]")
+        raise typer.Exit(2)
+    with open_session(settings) as session:
+        try:
+            card = train_from_outcomes(session=session, settings=settings, baseline=load_risk_model(settings.model_dir),
+                                       out=folder, today=_today())
+        except OutcomeTrainingError as exc:
+            err.print(f"[red]{exc}[/red]")
+            raise typer.Exit(1) from None
+    comparison = card["comparison_on_outcome_labels"]
+    table = Table(title=f"结果标签 {comparison['labels']} 条（立案 {comparison['positives']}，"
+                        f"基准率 {comparison['base_rate'] * 100:.1f}%）上的对比")
+    for col in ("模型", "平均精度 AP", "Brier"):
+        table.add_column(col)
+    for name, figures in comparison.items():
+        if isinstance(figures, dict):
+            label = "新模型（交叉验证）" if name == "this_model_out_of_fold" else f"现用模型 {name.split('_', 2)[-1]}"
+            table.add_row(label, f"{figures['average_precision']:.3f}", f"{figures['brier']:.4f}")
+    out.print(table)
+    out.print(f"已保存 {folder}（未启用；确认对比结果后设置 EARLYWARN_RISK_MODEL={folder.name} 启用）")
 
 
 @app.command()

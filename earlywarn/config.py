@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     # the host's scheduler instead and set this to false).
     daily_scoring: bool = True
     daily_scoring_hour: int = Field(default=6, ge=0, le=23)
+    # The risk model folder (under model_dir) to serve; by default the newest simulator-trained ``risk-*``. A model
+    # learnt from outcomes (``earlywarn train --from-db`` writes ``outcomes-risk-*``) is served only when named.
+    risk_model: str | None = None
     redis_url: str | None = None
     upload_max_bytes: int = 200 * 1024 * 1024
 

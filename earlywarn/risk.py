@@ -17,6 +17,7 @@ import joblib
 import numpy as np
 import sklearn
 import yaml
+from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
 
@@ -28,15 +29,61 @@ class RiskModelError(RuntimeError):
     """The artifact does not match its card (hash or library versions), or the card is unusable."""
 
 
+class InformativeColumnsBooster(ClassifierMixin, BaseEstimator):
+    """A histogram gradient-boosting classifier fitted on the columns that vary in its training data.
+
+    scikit-learn 1.9's binning fails outright on a column with fewer than two distinct values (all NaN, or one
+    value): ``ValueError: window shape cannot be larger than input array shape``. A small county's outcomes or
+    one calibration fold easily has such a column (no cash payments anywhere, no earlier cases). Such a column
+    carries nothing to learn from, so it is left out of the fit and of every prediction, and the monotone
+    constraints follow the columns kept."""
+
+    def __init__(self, booster=None, monotonic_cst=None):
+        self.booster = booster
+        self.monotonic_cst = monotonic_cst
+
+    def fit(self, x, y):
+        x = np.asarray(x, dtype=np.float64)
+        self.columns_ = np.array([np.unique(c[~np.isnan(c)]).size >= 2 for c in x.T], dtype=bool)
+        if not self.columns_.any():
+            raise ValueError("every feature column is constant in the training data: nothing to learn from")
+        cst = None if self.monotonic_cst is None else [c for c, k in zip(self.monotonic_cst, self.columns_,
+                                                                          strict=True) if k]
+        base = self.booster if self.booster is not None else HistGradientBoostingClassifier()
+        self.model_ = clone(base).set_params(monotonic_cst=cst).fit(x[:, self.columns_], y)
+        self.classes_ = self.model_.classes_
+        self.n_features_in_ = x.shape[1]
+        return self
+
+    def predict_proba(self, x):
+        return self.model_.predict_proba(np.asarray(x, dtype=np.float64)[:, self.columns_])
+
+    def decision_function(self, x):
+        return self.model_.decision_function(np.asarray(x, dtype=np.float64)[:, self.columns_])
+
+    def predict(self, x):
+        return self.model_.predict(np.asarray(x, dtype=np.float64)[:, self.columns_])
+
+
+def column_medians(x: np.ndarray) -> np.ndarray:
+    """Per-column medians ignoring NaN; NaN for a column with no value at all (no warning for it)."""
+    out = np.full(x.shape[1], np.nan)
+    seen = ~np.isnan(x).all(axis=0)
+    if seen.any():
+        out[seen] = np.nanmedian(x[:, seen], axis=0)
+    return out
+
+
 def build_pipeline(feature_columns: Sequence[str], monotone_increasing: Sequence[str], *,
-                   random_state: int = 0) -> CalibratedClassifierCV:
+                   random_state: int = 0, min_samples_leaf: int = 30) -> CalibratedClassifierCV:
     """Unfitted: gradient boosting, monotone where the domain is obvious (more unpaid months never lowers the
     risk), calibrated so that the score reads as a probability. Isotonic and sigmoid calibration are both
     monotone, so the monotone constraints survive calibration."""
     cst = [1 if c in monotone_increasing else 0 for c in feature_columns]
-    booster = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.06, max_leaf_nodes=15, min_samples_leaf=30,
-                                             l2_regularization=1.0, monotonic_cst=cst, random_state=random_state)
-    return CalibratedClassifierCV(booster, method="sigmoid", cv=3)
+    booster = HistGradientBoostingClassifier(max_iter=200, learning_rate=0.06, max_leaf_nodes=15,
+                                             min_samples_leaf=min_samples_leaf, l2_regularization=1.0,
+                                             random_state=random_state)
+    return CalibratedClassifierCV(InformativeColumnsBooster(booster, cst), method="sigmoid", cv=3)
 
 
 def level_for(score: float, thresholds: Mapping[str, float]) -> str | None:

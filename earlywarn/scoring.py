@@ -16,7 +16,15 @@ from sqlmodel import Session
 
 from earlywarn.balances import worker_months
 from earlywarn.config import Settings
-from earlywarn.risk import DEFAULT_THRESHOLDS, LEVELS, RiskModel, latest_model_dir, level_for, load_model
+from earlywarn.risk import (
+    DEFAULT_THRESHOLDS,
+    LEVELS,
+    RiskModel,
+    RiskModelError,
+    latest_model_dir,
+    level_for,
+    load_model,
+)
 from earlywarn.risk_features import compute_features, feature_matrix, scoring_targets
 from earlywarn.rules import RuleSet
 from earlywarn.wagecheck import run_check
@@ -34,7 +42,13 @@ _RANK = {level: i for i, level in enumerate(reversed(LEVELS))}  # blue 0 … red
 
 
 @lru_cache(maxsize=4)
-def load_risk_model(models_dir: Path) -> RiskModel | None:
+def load_risk_model(models_dir: Path, name: str | None = None) -> RiskModel | None:
+    """The named model folder, else the newest simulator-trained one; None when there is none."""
+    if name:
+        folder = models_dir / name
+        if not (folder / "card.yaml").exists():
+            raise RiskModelError(f"EARLYWARN_RISK_MODEL={name}: {folder} has no model card")
+        return load_model(folder)
     folder = latest_model_dir(models_dir)
     return load_model(folder) if folder else None
 
@@ -124,5 +138,5 @@ def run_scoring(*, session: Session, settings: Settings, as_of: date, ruleset: R
 
     ruleset = ruleset or cached_rules(settings.rules_dir)
     scores = score_projects(session=session, settings=settings, ruleset=ruleset,
-                            model=load_risk_model(settings.model_dir), as_of=as_of)
+                            model=load_risk_model(settings.model_dir, settings.risk_model), as_of=as_of)
     return scores, apply_scores(session=session, scores=scores, as_of=as_of)

@@ -49,6 +49,23 @@ def test_pipeline_follows_the_sklearn_contract():
     assert est.fit(x, y) is est
 
 
+def test_constant_and_empty_columns_are_left_out_not_fatal():
+    """scikit-learn 1.9's binning raises on a column with fewer than two distinct values; a small county's
+    outcomes often have one. The booster fits on the varying columns, monotone constraints following them."""
+    x, y = _data(400)
+    x[:, 1] = 7.0          # constant
+    x[:, 2] = np.nan       # empty
+    est = build_pipeline(COLUMNS, ("months_owed",)).fit(x, y)
+    inner = est.calibrated_classifiers_[0].estimator
+    assert inner.columns_.tolist() == [True, False, False]
+    assert inner.model_.monotonic_cst == [1]
+    p = est.predict_proba(np.array([[0.0, 1.0, 2.0], [6.0, -5.0, np.nan]]))[:, 1]
+    assert p[1] > p[0]  # still the months owed that drive it, and new values in dropped columns are ignored
+    x[:, 0] = 1.0
+    with pytest.raises(ValueError, match="every feature column is constant"):
+        build_pipeline(COLUMNS, ("months_owed",)).fit(x, y)
+
+
 def test_more_unpaid_months_never_lower_the_risk(fitted):
     rows = np.array([[m, 20.0, 0.0] for m in range(0, 7)])
     scores = fitted.predict(rows)
