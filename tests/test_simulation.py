@@ -26,6 +26,7 @@ from earlywarn.simulation import (
     simulate_county,
     spring_festival,
 )
+from earlywarn.simulation.lockstep import LockstepCounty
 
 EARLYWARN = shutil.which("earlywarn") or str(Path(sys.executable).parent / "earlywarn")
 INPUT_FILES = ["projects", "subcontracts", "workers", "attendance", "payroll", "reports"]
@@ -438,3 +439,32 @@ def test_cli_simulates_a_family_with_varied_forms(tmp_path):
     assert "机制=trigger" in r.stderr
     simulate_county(tmp_path / "api", seed=3, scale=0.03, mechanism="trigger", vary_forms=True)
     assert _digests(tmp_path / "z") == _digests(tmp_path / "api")
+
+
+def test_lockstep_run_without_visits_gives_the_same_rows(county, data):
+    """Projects stepped together week by week (the closed loop's engine) write what the plain run writes."""
+    out, summary = county
+    lc = LockstepCounty(seed=3, scale=0.1)
+    rows: dict[str, list] = defaultdict(list)
+    day = 6
+    while lc.day < lc.n_days - 1:
+        week = lc.advance_to(day)
+        today = lc.date_of(lc.day).isoformat()
+        assert all(a.split(",")[2] <= today for a in week.attendance)  # nothing from the future
+        assert all(r[1][:10] <= today for r in week.reports)
+        for kind in ("projects", "workers", "attendance", "payroll", "reports", "disputes"):
+            rows[kind].extend(getattr(week, kind))
+        day += 7
+
+    def lines(name: str) -> list[str]:
+        return sorted((out / name).read_text(encoding="utf-8").splitlines()[1:])
+
+    assert sorted(a.rstrip("\n") for a in rows["attendance"]) == lines("attendance.csv")
+    assert sorted(p.rstrip("\n") for p in rows["payroll"]) == lines("payroll.csv")
+    assert sorted(",".join(r) for r in rows["projects"]) == lines("projects.csv")
+    latest = {(w[0], w[1]): w for w in rows["workers"]}  # a later row updates the exit date
+    assert sorted(tuple(w.values()) for w in data["workers"]) == sorted(tuple(w) for w in latest.values())
+    texts = sorted((r[1], r[6]) for r in rows["reports"])
+    assert texts == sorted((r["received_at"], r["text"]) for r in data["reports"])
+    truth = [(d["project_code"], d["date"], int(d["workers"]), d["amount_owed"]) for d in data["disputes"]]
+    assert sorted(rows["disputes"], key=lambda x: (x[1], x[0])) == truth

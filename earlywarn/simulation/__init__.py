@@ -96,8 +96,11 @@ under variant names in the structured files (variant short names appear in repor
 Modules: ``tables`` (reference tables and tunables), ``calendar`` (festival, weather, season), ``people``
 (persons, crews, teams, roster rows), ``county`` (organisations, informants, the county), ``project`` (one
 project's daily loop) with its concerns ``subcontracts``, ``staffing``, ``payroll``, ``disputes`` and
-``reports`` (also the unrelated noise reports), ``mechanisms`` (the dispute-onset families), and ``writer`` (the
-CSV files and ``simulate_county``).
+``reports`` (also the unrelated noise reports), ``mechanisms`` (the dispute-onset families), ``writer`` (the
+CSV files and ``simulate_county``) and ``lockstep`` (all projects stepped together week by week, each with the
+labour market the one-after-another run gave it, so that ``earlywarn.closed_loop`` can send mediators between
+weeks: a visit to a project in arrears gets them paid with a probability, then supervision and a cool-down;
+without visits it reproduces ``simulate_county``'s rows and disputes exactly).
 """
 
 from earlywarn.simulation.calendar import spring_festival

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import date
 
 from earlywarn.simulation.tables import REPORT_RATE, _money
@@ -65,6 +66,22 @@ class _Disputes:
         self.supervised_until = di + rng.randint(90, 150)
         self.cool_until = di + rng.randint(60, 150)
         self.cool_factor = 0.03
+
+    def visit(self, di: int, rng: random.Random, p_resolve: float) -> bool:
+        """A mediator visits on day di (closed loop). With arrears open it succeeds with probability p_resolve:
+        the payer promises and pays all or most of the arrears within days, the project is watched for a few
+        months (lower stress, as after a dispute) and the workers wait (a cool-down). Draws only from ``rng``,
+        the caller's stream, so a visit that finds nothing leaves the project's own draws untouched."""
+        if not self.owed or rng.random() >= p_resolve:
+            return False
+        f = 1.0 if rng.random() < 0.7 else rng.uniform(0.5, 0.9)
+        self._schedule(di + rng.randint(2, 10), ("visit", f, "专用账户代发" if self.has_account else "银行代发"))
+        self.supervised_until = max(self.supervised_until, di + rng.randint(60, 120))
+        until = di + rng.randint(30, 60)
+        if self.cool_until < until:
+            self.cool_until = until
+            self.cool_factor = 0.3
+        return True
 
     def _intervene(self, di: int) -> None:
         rng = self.rng

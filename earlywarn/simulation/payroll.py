@@ -178,13 +178,16 @@ class _Payroll:
                         for mm in self._open_months(w, len(w.earned) - 1, di):
                             u = w.earned[mm] - w.paid[mm]
                             self._pay(w, mm, min(u, _round100(u * f)), di, ch)
-        elif kind == "clear":
+        elif kind in ("clear", "visit"):
             _, f, ch = e
+            before = self.overdue_fen
             for t in self.teams:
                 for w in t.members:
                     for mm in self._open_months(w, len(w.earned) - 1, di):
                         u = w.earned[mm] - w.paid[mm]
                         self._pay(w, mm, u if f >= 1.0 else min(u, _round100(u * f)), di, ch)
+            if kind == "visit":  # what a mediator's visit got paid of the arrears (closed loop)
+                self.visit_recovered += before - self.overdue_fen
 
     def _set_la_broken(self, t: _Team) -> None:
         t.la_broken = True

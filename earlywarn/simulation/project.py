@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Iterator
 from datetime import date, timedelta
 
 from earlywarn.simulation.county import _County
@@ -113,6 +114,14 @@ class _Project(_SubcontractTree, _Staffing, _Payroll, _Disputes, _Reporting):
         return name
 
     def simulate(self, w_att, w_pay, reports: list, disputes: list) -> tuple[int, int]:
+        """Run the whole window; returns (attendance rows, payroll rows)."""
+        for _ in self.steps(w_att, w_pay, reports, disputes):
+            pass
+        return self.n_att, self.n_pay
+
+    def steps(self, w_att, w_pay, reports: list, disputes: list) -> Iterator[int]:
+        """The daily loop as a generator: yields each day index once that day is done, so that projects can
+        be run in lockstep and a caller can act between days (``lockstep.py``). Draws exactly as ``simulate``."""
         c, rng = self.c, self.rng
         code = self.code
         n_days, o0 = c.n_days, c.o0
@@ -136,6 +145,7 @@ class _Project(_SubcontractTree, _Staffing, _Payroll, _Disputes, _Reporting):
         self.tension = 0.0  # the trigger family's recent events (mechanisms.py)
         self.tension_di = 0
         self.tolerance: tuple[float, float] | None = None  # the threshold family's, drawn when first needed
+        self.visit_recovered = 0  # overdue fen paid by mediator visits (closed loop)
         rest_p = rng.uniform(0.2, 0.6)
         sf_set = {}
         for s in c.sf_di:
@@ -212,6 +222,7 @@ class _Project(_SubcontractTree, _Staffing, _Payroll, _Disputes, _Reporting):
                 self.brew_end = -1
                 if self.owed:
                     self._dispute(di)
+            yield di
         # persons' busy intervals for later projects
         far = o0 + n_days + 3650
         for w in self.roster:

@@ -39,6 +39,41 @@ def _csv_writer(path: Path, header: list[str]):
     return f, w
 
 
+def draw_projects(c: _County) -> list[_Project]:
+    """The county's projects, numbered by start date (not yet built: ``build`` reads earlier projects' crews)."""
+    rng, start, seed = c.rng, c.start, c.seed
+    n = c.n_projects
+    # a stationary stream of starts; a project already finished (or nearly) when the window opens is redrawn
+    projects: list[_Project] = []
+    while len(projects) < n:
+        s0 = start + timedelta(days=rng.randint(-720, max(1, c.n_days - 45)))
+        township = rng.choices(TOWNSHIPS, _TOWNSHIP_WEIGHTS)[0]
+        p = _Project(c, random.Random(f"earlywarn-sim:{seed}:{rng.getrandbits(64)}"), s0, township)
+        if p.e_ord >= c.o0 + 30:
+            projects.append(p)
+        else:
+            c.used_names.discard(p.name)
+    projects.sort(key=lambda p: (p.start, p.name))
+    seq: dict[int, int] = {}
+    for p in projects:
+        seq[p.start.year] = seq.get(p.start.year, 0) + 1
+        p.code = f"AJ{p.start.year}-{seq[p.start.year]:03d}"
+    return projects
+
+
+def project_row(p: _Project) -> list[str]:
+    """The project's row of projects.csv (one draw from its stream: whether the credit code is given)."""
+    return [p.code, p.name, p.township, p.gc.name, p.gc.code if p.rng.random() < 0.95 else "", p.owner.name,
+            p.start.isoformat(), p.planned_end.isoformat(), _money(p.value), "yes" if p.has_account else "no",
+            _money(p.deposit), "yes" if p.board else "no"]
+
+
+def roster_row(p: _Project, w) -> list[str]:
+    exit_date = date.fromordinal(w.exit).isoformat() if w.exit is not None else ""
+    return [p.code, w.person.idn, w.person.name, w.team.name, w.team.trade, _money(w.wage_fen),
+            date.fromordinal(w.entry).isoformat(), exit_date, w.person.phone]
+
+
 def simulate_county(outdir: Path, *, seed: int = 1, scale: float = 1.0, start: date = date(2024, 7, 1),
                     months: int = 18, mechanism: str = "grievance", vary_forms: bool = False,
                     progress: Callable[[str, int, int], None] | None = None) -> SimulationSummary:
@@ -57,25 +92,8 @@ def simulate_county(outdir: Path, *, seed: int = 1, scale: float = 1.0, start: d
     outdir.mkdir(parents=True, exist_ok=True)
     (outdir / "truth").mkdir(exist_ok=True)
     c = _County(outdir, seed, scale, start, months, mechanism, vary_forms)
-    rng = c.rng
-
-    # projects: start dates spread over the window, about a third already running
-    n = c.n_projects
-    # a stationary stream of starts; a project already finished (or nearly) when the window opens is redrawn
-    projects: list[_Project] = []
-    while len(projects) < n:
-        s0 = start + timedelta(days=rng.randint(-720, max(1, c.n_days - 45)))
-        township = rng.choices(TOWNSHIPS, _TOWNSHIP_WEIGHTS)[0]
-        p = _Project(c, random.Random(f"earlywarn-sim:{seed}:{rng.getrandbits(64)}"), s0, township)
-        if p.e_ord >= c.o0 + 30:
-            projects.append(p)
-        else:
-            c.used_names.discard(p.name)
-    projects.sort(key=lambda p: (p.start, p.name))
-    seq: dict[int, int] = {}
-    for p in projects:
-        seq[p.start.year] = seq.get(p.start.year, 0) + 1
-        p.code = f"AJ{p.start.year}-{seq[p.start.year]:03d}"
+    projects = draw_projects(c)
+    n = len(projects)
 
     counts = dict.fromkeys(("subcontracts", "workers", "attendance", "payroll"), 0)
     reports: list[tuple] = []
@@ -94,9 +112,7 @@ def simulate_county(outdir: Path, *, seed: int = 1, scale: float = 1.0, start: d
         files["payroll"] = fy
         for i, p in enumerate(projects):
             p.build()
-            wp.writerow([p.code, p.name, p.township, p.gc.name, p.gc.code if p.rng.random() < 0.95 else "",
-                         p.owner.name, p.start.isoformat(), p.planned_end.isoformat(), _money(p.value),
-                         "yes" if p.has_account else "no", _money(p.deposit), "yes" if p.board else "no"])
+            wp.writerow(project_row(p))
             for lk in p.links:
                 ws.writerow(lk)
             counts["subcontracts"] += len(p.links)
@@ -104,9 +120,7 @@ def simulate_county(outdir: Path, *, seed: int = 1, scale: float = 1.0, start: d
             counts["attendance"] += n_att
             counts["payroll"] += n_pay
             for w in p.roster:
-                exit_date = date.fromordinal(w.exit).isoformat() if w.exit is not None else ""
-                ww.writerow([p.code, w.person.idn, w.person.name, w.team.name, w.team.trade, _money(w.wage_fen),
-                             date.fromordinal(w.entry).isoformat(), exit_date, w.person.phone])
+                ww.writerow(roster_row(p, w))
             counts["workers"] += len(p.roster)
             if progress:
                 progress("projects", i + 1, n)
