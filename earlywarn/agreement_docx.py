@@ -17,7 +17,8 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from earlywarn.notice import TITLE_PT, _clean, _paragraph, _run, _setup, amount_upper, date_zh, item_number_zh
 from earlywarn.parsing import format_fen
 
-ROLE_ZH = {"worker": "职工", "employer": "用人单位", "general_contractor": "施工总承包单位", "subcontractor": "分包单位"}
+ROLE_ZH = {"worker": "职工", "employer": "用人单位", "general_contractor": "施工总承包单位",
+           "subcontractor": "分包单位"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +92,8 @@ def render_agreement_docx(data: AgreementData) -> bytes:
         if line.strip():
             _paragraph(doc, line.strip())
     total = sum(w.agreed_fen or 0 for w in workers)
-    _paragraph(doc, f"应支付职工工资等款项共计{format_fen(total)}（大写：人民币{amount_upper(total)}），各职工金额如下：")
+    _paragraph(doc, f"应支付职工工资等款项共计{format_fen(total)}"
+                    f"（大写：人民币{amount_upper(total)}），各职工金额如下：")
     for i, w in enumerate(workers, start=1):
         _paragraph(doc, f"{i}. {w.name}" + (f"（{w.id_masked}）" if w.id_masked else "")
                    + f"：{format_fen(w.agreed_fen or 0)}")

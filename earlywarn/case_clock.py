@@ -21,7 +21,8 @@ from earlywarn.workdays import Due
 KIND_ZH = {K.mediation: "调解期限", K.confirmation: "申请司法确认/仲裁审查确认", K.limitation: "仲裁时效",
            K.supervision_reply: "监督意见书答复", K.rejection_notice: "受理审查/不予受理书面告知",
            K.referral_answer: "移送单位答复", K.instalment: "协议履行"}
-NEXT_STEP = {K.instalment: "下一步：督促履行；拒不履行的，可向法院申请支付令（调解仲裁法第十六条）或申请仲裁（第十五条）",
+NEXT_STEP = {K.instalment: "下一步：督促履行；拒不履行的，可向法院申请支付令（调解仲裁法第十六条）"
+                           "或申请仲裁（第十五条）",
              K.mediation: "下一步：征得双方同意后延长，或终止调解并告知可申请仲裁",
              K.limitation: "下一步：提醒职工在时效届满前申请仲裁",
              K.confirmation: "下一步：协助双方申请司法确认或仲裁审查确认",
@@ -125,7 +126,8 @@ def extend_mediation(*, session: Session, case: MediationCase, days: int, worker
                         field="employer_consent")
     total = case.extension_days + days
     if days < 1 or total > cd.MAX_EXTENSION_DAYS:
-        raise CaseError(f"延长天数须为 1 天以上，累计不超过 {cd.MAX_EXTENSION_DAYS} 天（已延长 {case.extension_days} 天）",
+        raise CaseError(f"延长天数须为 1 天以上，累计不超过 {cd.MAX_EXTENSION_DAYS} 天"
+                        f"（已延长 {case.extension_days} 天）",
                         field="days")
     claim(session, case, expected_version)
     due = cd.mediation_due(local_date(case.accepted_at), total)

@@ -19,8 +19,10 @@ INTAKE_DECISION_WORKDAYS = 5
 MAX_EXTENSION_DAYS = 15  # one extension at most as long as the period itself (企业劳动争议协商调解规定 practice)
 
 BASIS = {
-    K.mediation: "《劳动争议调解仲裁法》第十四条、《浙江省劳动人事争议调解仲裁条例》第十条：自受理之日起 15 日内结束调解",
-    K.confirmation: "《人民调解法》第三十三条、《浙江省劳动人事争议调解仲裁条例》第十一条：协议生效后 30 日内申请司法确认或仲裁审查确认",
+    K.mediation: "《劳动争议调解仲裁法》第十四条、《浙江省劳动人事争议调解仲裁条例》第十条："
+                 "自受理之日起 15 日内结束调解",
+    K.confirmation: "《人民调解法》第三十三条、《浙江省劳动人事争议调解仲裁条例》第十一条："
+                    "协议生效后 30 日内申请司法确认或仲裁审查确认",
     K.limitation: "《劳动争议调解仲裁法》第二十七条：劳动关系终止之日起 1 年内申请仲裁",
     K.supervision_reply: "《浙江省工会劳动法律监督条例》第二十二条：用人单位 15 个工作日内书面答复",
     K.rejection_notice: "《浙江省工会劳动法律监督条例》第十七条：不属受理范围的，5 个工作日内书面告知",

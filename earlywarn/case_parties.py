@@ -83,7 +83,8 @@ def prefill_from_wage_data(*, session: Session, case: MediationCase, as_of: date
             continue
         w = people[wid]
         party = CaseParty(case_id=case.id, role=PartyRole.worker, name=w.name, worker_id=w.id, id_masked=w.id_masked,
-                          claim_fen=fen, claim_basis=f"工资核查：{'、'.join(sorted(periods))} 应发未发 {format_fen(fen)}",
+                          claim_fen=fen,
+                          claim_basis=f"工资核查：{'、'.join(sorted(periods))} 应发未发 {format_fen(fen)}",
                           employment_ended_on=entry.exit_date if entry else None,
                           chain_note=f"班组：{team}" if team else "")
         session.add(party)
@@ -110,11 +111,13 @@ def _add_chain(session: Session, case: MediationCase, project: Project, owed_by_
         if (role, name) in have or any(n == name for _r, n in have):
             return
         have.add((role, name))
-        session.add(CaseParty(case_id=case.id, role=role, name=name[:200], company_id=getattr(companies.get(name), "id", None),
+        company = companies.get(name)
+        session.add(CaseParty(case_id=case.id, role=role, name=name[:200], company_id=company.id if company else None,
                               chain_note=note[:500]))
 
     gc = session.get(Company, project.general_contractor_id)
-    add(PartyRole.general_contractor, gc.name, "施工总承包单位，对分包单位拖欠的农民工工资先行清偿（《保障农民工工资支付条例》第三十条）")
+    add(PartyRole.general_contractor, gc.name,
+        "施工总承包单位，对分包单位拖欠的农民工工资先行清偿（《保障农民工工资支付条例》第三十条）")
     for lp in liable_parties(load_chain(session=session, project=project), owed_by_team):
         add(PartyRole.employer, lp.team, f"用工单位；链条：{lp.chain_zh}；{lp.workers} 人 {format_fen(lp.owed_fen)}")
         for unit in lp.path[1:-1]:
@@ -177,7 +180,8 @@ def set_representative(*, session: Session, case: MediationCase, party_id: int, 
             raise CaseError(f"代表最多 {REPRESENTATIVES[1]} 名")
     party.is_representative = on
     session.add(party)
-    add_event(session, case, "representative", actor, f"{'推选' if on else '取消'}代表：{party.name}", party_id=party.id)
+    add_event(session, case, "representative", actor, f"{'推选' if on else '取消'}代表：{party.name}",
+              party_id=party.id)
     audit(session, case, "representative", actor, party_id=party.id, on=on)
     session.commit()
     return party

@@ -54,7 +54,8 @@ def target_of(status: str, action: str) -> str:
         raise CaseStateError(f"未知的操作：{action}")
     if status not in t.sources:
         allowed = "、".join(f"“{STATE_ZH[s]}”" for s in t.sources)
-        raise CaseStateError(f"不能{t.verb}：案件当前状态为“{STATE_ZH.get(status, status)}”，只有{allowed}的案件可以{t.verb}")
+        raise CaseStateError(f"不能{t.verb}：案件当前状态为“{STATE_ZH.get(status, status)}”，"
+                             f"只有{allowed}的案件可以{t.verb}")
     return t.target
 
 

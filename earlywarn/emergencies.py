@@ -79,7 +79,8 @@ def start_emergency(*, session: Session, trigger: str, reason: str, actor: UserA
                                                                UserAccount.is_active.is_(True))):
         session.add(Reminder(user_id=leader_id, case_id=case.id if case else None, key=f"emergency:{em.id}",
                              on_date=today, message=text, link=f"/emergencies/{em.id}"))
-    session.add(EmergencyEvent(emergency_id=em.id, actor_id=actor.id if actor else None, body=f"启动应急处置：{reason}"))
+    session.add(EmergencyEvent(emergency_id=em.id, actor_id=actor.id if actor else None,
+                               body=f"启动应急处置：{reason}"))
     if case is not None:
         from earlywarn.cases import add_event
 

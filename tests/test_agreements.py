@@ -20,7 +20,8 @@ def parties():
 
 
 def complete() -> CaseAgreement:
-    return CaseAgreement(case_id=1, facts="2025 年 9 月工资未发放，总包认可。", terms="总包先行清偿", performance_method="银行代发",
+    return CaseAgreement(case_id=1, facts="2025 年 9 月工资未发放，总包认可。", terms="总包先行清偿",
+                         performance_method="银行代发",
                          employer_signed_at=NOW, workers_signed_at=NOW, mediator_signed_at=NOW, sealed_at=NOW)
 
 
@@ -39,7 +40,8 @@ def test_each_missing_element_is_named():
     ps = parties()
     ps[1].agreed_fen = None
     missing = check(bare, ps, [])
-    for needle in ("主要事实", "协议内容", "履行方式", "每名职工的协议金额：林二", "履行期次", "用人单位（或总承包单位）签名盖章",
+    for needle in ("主要事实", "协议内容", "履行方式", "每名职工的协议金额：林二", "履行期次",
+                   "用人单位（或总承包单位）签名盖章",
                    "职工（或代表）签名", "调解员签名", "调解组织盖章"):
         assert any(needle in m for m in missing), needle
     assert completeness(complete(), [], [], mediator_assigned=False, org_assigned=False, today=TODAY)[:4] == [
@@ -56,7 +58,8 @@ def test_instalments_must_add_up_per_worker_and_not_be_past():
 
 
 def test_docx_in_chinese_with_amounts_and_instalments():
-    data = AgreementData(case_no="AJ调〔2026〕0007号", org_name="梅溪镇劳动争议调解委员会", mediator="王调解", volunteer="李律师",
+    data = AgreementData(case_no="AJ调〔2026〕0007号", org_name="梅溪镇劳动争议调解委员会", mediator="王调解",
+                         volunteer="李律师",
                          union_rep=None, parties=[AgreementParty("general_contractor", "安吉建工"),
                                                   AgreementParty("worker", "陈一", "330523********0011", 300_000)],
                          facts="2025 年 9 月工资未发放。", terms="总包先行清偿。", performance_method="银行代发",

@@ -138,7 +138,8 @@ def test_full_path_to_a_performed_agreement(session, site, make_user):
     for missing in ("主要事实", "协议内容", "履行方式", "每名职工的协议金额：工人00", "履行期次", "调解组织盖章"):
         assert missing in str(exc.value)
     agreed = {w.id: 300_000 for w in workers}
-    agreements.save_agreement(session=session, case=case, facts="2025 年 9 月 12 名职工工资未发放，总包单位认可欠薪事实。",
+    agreements.save_agreement(session=session, case=case,
+                              facts="2025 年 9 月 12 名职工工资未发放，总包单位认可欠薪事实。",
                               terms="总包单位先行清偿全部欠薪。", performance_method="工资专用账户代发至职工本人银行卡",
                               agreed=agreed, signatures={"employer_signed_at", "workers_signed_at"}, actor=mediator)
     agreements.add_instalment(session=session, case=case, due_on=date(2026, 2, 10), amount_fen=1_800_000,
@@ -152,7 +153,8 @@ def test_full_path_to_a_performed_agreement(session, site, make_user):
     assert "调解员签名" in str(exc.value) and "用人单位" not in str(exc.value).split("缺少：")[1]
     agreements.add_instalment(session=session, case=case, due_on=date(2026, 3, 10), amount_fen=1_800_000,
                               party_id=None, actor=mediator, today=today)
-    agreements.save_agreement(session=session, case=case, facts="2025 年 9 月 12 名职工工资未发放，总包单位认可欠薪事实。",
+    agreements.save_agreement(session=session, case=case,
+                              facts="2025 年 9 月 12 名职工工资未发放，总包单位认可欠薪事实。",
                               terms="总包单位先行清偿全部欠薪。", performance_method="工资专用账户代发至职工本人银行卡",
                               agreed=agreed, signatures=set(agreements.SIGNATURES), actor=mediator)
     agreements.finalise(session=session, case=case, actor=mediator, today=today)
@@ -172,7 +174,8 @@ def test_full_path_to_a_performed_agreement(session, site, make_user):
                              paid_fen=1_000_000, worker_confirmed=True, note="", actor=mediator, today=date(2026, 2, 9))
     with pytest.raises(cases.CaseError, match="职工未确认收款的"):
         agreements.mark_paid(session=session, case=case, instalment_id=first.id, paid_on=date(2026, 2, 9),
-                             paid_fen=1_800_000, worker_confirmed=False, note="", actor=mediator, today=date(2026, 2, 9))
+                             paid_fen=1_800_000, worker_confirmed=False, note="", actor=mediator,
+                             today=date(2026, 2, 9))
     agreements.mark_paid(session=session, case=case, instalment_id=first.id, paid_on=date(2026, 2, 9),
                          paid_fen=1_800_000, worker_confirmed=True, note="", actor=mediator, today=date(2026, 2, 9))
     with pytest.raises(cases.CaseError, match="还有 1 期未履行"):
@@ -187,7 +190,8 @@ def test_full_path_to_a_performed_agreement(session, site, make_user):
     assert steps == ["intake", "accepted", "in_mediation", "agreement", "performing", "closed_performed"]
     notes = {d.kind: d.note for d in case_clock.all_deadlines(session=session, case=case) if d.instalment_id}
     assert notes  # both instalment clocks met
-    late = [d for d in case_clock.all_deadlines(session=session, case=case) if d.kind == "instalment" and "逾期履行" in d.note]
+    late = [d for d in case_clock.all_deadlines(session=session, case=case)
+            if d.kind == "instalment" and "逾期履行" in d.note]
     assert len(late) == 1
     session.commit()
     audited = set(session.exec(select(AuditLog.action).where(AuditLog.object_type == "mediation_case")))
@@ -203,7 +207,8 @@ def test_refusals_reasons_and_exits(session, site, make_user):
     with pytest.raises(cases.CaseError, match="请写明理由") as exc:
         cases.change_status(session=session, case=case, action="reject", actor=mediator, reason=" ")
     assert exc.value.field == "reason"
-    cases.change_status(session=session, case=case, action="reject", actor=mediator, reason="属工伤认定事项，不属受理范围",
+    cases.change_status(session=session, case=case, action="reject", actor=mediator,
+                        reason="属工伤认定事项，不属受理范围",
                         today=date(2026, 2, 10))
     assert open_kinds(session, case) == {"rejection_notice": case_clock.open_deadlines(
         session=session, case=case)[0].due_on}
@@ -222,7 +227,8 @@ def test_extension_needs_both_consents(session, site, make_user):
                                     actor=mediator)
     _to_mediation(session, case, mediator, date(2026, 3, 2))
     assert open_kinds(session, case)["mediation"] == date(2026, 3, 17)
-    for worker, employer, field in (("代表张三书面同意", "", "employer_consent"), ("", "总包项目经理签字同意", "worker_consent")):
+    for worker, employer, field in (("代表张三书面同意", "", "employer_consent"),
+                                    ("", "总包项目经理签字同意", "worker_consent")):
         with pytest.raises(cases.CaseError, match="延长调解期限须经双方同意") as exc:
             case_clock.extend_mediation(session=session, case=case, days=10, worker_consent=worker,
                                         employer_consent=employer, actor=mediator)
@@ -305,7 +311,8 @@ def test_failed_mediation_referred_to_arbitration_with_answer_tracking(session, 
     referrals.record_answer(session=session, case=case, referral_id=ref.id, answered_on=date(2026, 3, 27),
                             answer="已立案受理", actor=mediator, today=date(2026, 3, 30))
     stats = {r.body: r for r in referrals.on_time_by_body(session=session, today=date(2026, 3, 30))}
-    assert (stats["arbitration"].sent, stats["arbitration"].answered_late, stats["arbitration"].on_time_rate) == (1, 1, 0.0)
+    arb = stats["arbitration"]
+    assert (arb.sent, arb.answered_late, arb.on_time_rate) == (1, 1, 0.0)
     assert stats["court"].on_time_rate is None
     with pytest.raises(cases.CaseError, match="已登记答复"):
         referrals.record_answer(session=session, case=case, referral_id=ref.id, answered_on=date(2026, 3, 27),
@@ -317,7 +324,8 @@ def test_union_case_for_anonymous_workers_and_hardship(session, site, make_user)
     with pytest.raises(cases.CaseError, match="工会代表姓名"):
         cases.open_case(session=session, source="union", title="匿名职工欠薪", summary="三名职工要求匿名，工会代为主张",
                         township="梅溪镇", actor=mediator)
-    case = cases.open_case(session=session, source="union", title="匿名职工欠薪", summary="三名职工要求匿名，工会代为主张",
+    case = cases.open_case(session=session, source="union", title="匿名职工欠薪",
+                           summary="三名职工要求匿名，工会代为主张",
                            township="梅溪镇", actor=mediator, union_rep_name="王工会", townships=["梅溪镇"])
     assert case.union_rep_name == "王工会" and case.assignee_id == mediator.id
     anon = case_parties.add_party(session=session, case=case, role="worker", name="", is_anonymous=True,

@@ -1,6 +1,6 @@
 """The emergency trigger (≥ 30 people or an escalation signal) and its workflow."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlmodel import select
@@ -18,7 +18,7 @@ def test_trigger(people, escalation, expected):
 
 
 def _report(session, text, escalation=False, workers=None) -> int:
-    r = Report(uid=text, received_at=datetime(2026, 3, 2, 2, tzinfo=timezone.utc), township="梅溪镇", text=text,
+    r = Report(uid=text, received_at=datetime(2026, 3, 2, 2, tzinfo=UTC), township="梅溪镇", text=text,
                escalation=escalation, workers_involved=workers)
     session.add(r)
     session.commit()
