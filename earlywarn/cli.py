@@ -113,8 +113,9 @@ def simulate(
     resolve_p: Annotated[float, typer.Option(
         help="闭环：一次走访化解欠薪的概率 / chance a visit gets the arrears paid")] = 0.6,
 ) -> None:
-    """生成模拟县数据（六类输入文件 + truth/disputes.csv）；加 --policy 则运行走访闭环并比较策略 / write a synthetic
-    county, or with --policy run the closed loop of weekly mediator visits and compare policies."""
+    """生成模拟县数据（六类输入文件 + truth/disputes.csv）；加 --policy 则运行走访闭环、比较策略，结果写入
+    OUTDIR/closed_loop.csv / write a synthetic county, or with --policy run the closed loop of weekly mediator
+    visits and compare policies (OUTDIR/closed_loop.csv, OUTDIR/truth/disputes-<policy>.csv)."""
     from earlywarn.simulation import MECHANISMS, simulate_county
 
     if scale <= 0 or scale > 20:
@@ -159,7 +160,7 @@ def simulate(
         table = Table(title=f"走访闭环 seed={seed} scale={scale} 机制={mechanism} {months} 个月，每周走访 {k} 个项目，"
                             f"化解概率 {resolve_p:g}")
         for col in ("策略", "群体性纠纷", "比不走访少", "走访追回欠薪", "走访次数", "化解次数", "用时"):
-            table.add_column(col, justify="left" if col == "策略" else "right")
+            table.add_column(col, justify="left" if col == "策略" else "right", no_wrap=True)
         for o in outcomes:
             table.add_row(labels[o.policy], f"{o.disputes:,}", f"{o.prevented:,}", format_fen(o.recovered_fen),
                           f"{o.visits:,}", f"{o.resolved:,}", f"{o.seconds:.0f} 秒")
