@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import RedirectResponse
 
-from earlywarn import case_clock, case_parties, case_routing, case_timeline, cases, referrals
+from earlywarn import case_clock, case_parties, case_routing, case_timeline, cases, referrals, retaliation
 from earlywarn.case_pages import Actor, Text, case_or_404, parse_day, render_detail
 from earlywarn.config import local_today
 from earlywarn.deps import CsrfForm, SessionDep, SettingsDep, load_auth
@@ -195,3 +195,11 @@ def emergency(request: Request, case_id: int, session: SessionDep, settings: Set
             raise EmergencyError("应急处置的启动条件：涉及 30 人以上，或出现激化信号（堵路、爬塔吊、扬言跳楼等）")
         start_emergency(session=session, trigger=trigger, reason=reason, actor=user, case=case, people=people)
     return act(request, session, settings, case_id, run, {"emergency_reason": reason}, "emergency")
+
+
+@router.post("/cases/{case_id}/retaliation/{flag_id}/handled")
+def retaliation_handled(request: Request, case_id: int, flag_id: int, session: SessionDep, settings: SettingsDep,
+                        user: Actor, note: Text = ""):
+    return act(request, session, settings, case_id,
+               lambda case: retaliation.handle_flag(session=session, case=case, flag_id=flag_id, note=note,
+                                                    actor=user), dict(retaliation_note=note), "retaliation")

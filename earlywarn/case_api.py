@@ -34,6 +34,17 @@ def _case(c: MediationCase) -> dict:
             "closed_at": c.closed_at.isoformat() if c.closed_at else None, "version": c.version}
 
 
+def _retaliation(session, case: MediationCase, user) -> list[dict] | None:
+    from earlywarn.retaliation import flags_of
+
+    rows = flags_of(session=session, case=case, user=user)
+    if rows is None:
+        return None
+    return [{"id": f.id, "party_id": p.id, "name": p.name, "kind": f.kind, "since": f.since.isoformat(),
+             "owed_fen": f.owed_fen, "raised_on": f.raised_on.isoformat(), "handled": f.handled_at is not None,
+             "handled_note": f.handled_note} for f, p in rows]
+
+
 @router.get("/api/cases")
 def api_cases(session: SessionDep, user: Viewer, mine: bool = False, status: str = "open",
               limit: Annotated[int, Query(ge=1, le=1000)] = 200) -> dict:
@@ -83,6 +94,8 @@ def api_case(case_id: int, session: SessionDep, user: Viewer) -> dict:
                                  "paid_on": i.paid_on.isoformat() if i.paid_on else None,
                                  "worker_confirmed": i.worker_confirmed}
                                 for i in agreements.instalments_of(session=session, case=case)]},
+            # Only for the case's own mediator and leaders; null for everyone else (earlywarn.retaliation).
+            "retaliation": _retaliation(session, case, user),
             "referrals": [{"id": r.id, "body": r.body, "reference": r.reference, "sent_on": r.sent_on.isoformat(),
                            "answer_due_on": r.answer_due_on.isoformat(),
                            "answered_on": r.answered_on.isoformat() if r.answered_on else None}

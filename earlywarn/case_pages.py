@@ -11,7 +11,17 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlmodel import select
 
-from earlywarn import agreements, case_clock, case_lists, case_parties, case_routing, case_stats, cases, referrals
+from earlywarn import (
+    agreements,
+    case_clock,
+    case_lists,
+    case_parties,
+    case_routing,
+    case_stats,
+    cases,
+    referrals,
+    retaliation,
+)
 from earlywarn import case_deadlines as cd
 from earlywarn.agreement_docx import AgreementData, AgreementInstalment, AgreementParty, render_agreement_docx
 from earlywarn.case_states import FINAL, actions_from
@@ -142,7 +152,9 @@ def detail_context(session, settings, case: MediationCase) -> dict:
 
 def render_detail(request: Request, session, settings, case: MediationCase, status_code: int = 200,
                   error: str | None = None, form: dict | None = None, field: str | None = None):
+    user = getattr(request.state, "user", None)
     return render(request, "cases/case.html", status_code, error=error, form=form or {}, field=field,
+                  retaliation=retaliation.flags_of(session=session, case=case, user=user),
                   **detail_context(session, settings, case))
 
 

@@ -99,6 +99,10 @@ class JobRunner:
             self._rescore(session_factory=lambda: Session(self.engine, expire_on_commit=False))
         except Exception:  # the import stands; scoring runs again tomorrow morning
             log.exception("scoring after import job %s failed", state.job_id)
+        try:  # new attendance or exits may show a claimant pushed off a site
+            self._watch(session_factory=lambda: Session(self.engine, expire_on_commit=False))
+        except Exception:  # the watch runs again tomorrow morning
+            log.exception("retaliation watch after import job %s failed", state.job_id)
 
     def _rescore(self, *, session_factory) -> None:
         """New data changes the risk: score today's projects again (the warnings service keeps one per project)."""
@@ -114,9 +118,16 @@ class JobRunner:
         with session_factory() as session:
             return send_daily_reminders(session=session, today=local_today())
 
+    def _watch(self, *, session_factory) -> int:
+        """The retaliation watch over open cases' claimants (protected flags and reminders to their mediators)."""
+        from earlywarn.retaliation import watch_cases
+
+        with session_factory() as session:
+            return watch_cases(session=session, today=local_today(), pay_day=self.settings.pay_day).raised
+
     def start_daily_scoring(self, hour: int = 6) -> threading.Thread:
-        """Score every morning at ``hour`` (Asia/Shanghai), then send the day's case reminders, on a daemon
-        thread of this process."""
+        """Score every morning at ``hour`` (Asia/Shanghai), then send the day's case reminders and run the
+        retaliation watch, on a daemon thread of this process."""
 
         def loop() -> None:
             from earlywarn.config import LOCAL_TZ
@@ -136,6 +147,10 @@ class JobRunner:
                     self._remind(session_factory=lambda: Session(self.engine, expire_on_commit=False))
                 except Exception:  # reminders are re-derived from the deadlines tomorrow
                     log.exception("daily case reminders failed")
+                try:
+                    self._watch(session_factory=lambda: Session(self.engine, expire_on_commit=False))
+                except Exception:  # flags not raised today are raised tomorrow
+                    log.exception("daily retaliation watch failed")
 
         thread = threading.Thread(target=loop, name="earlywarn-daily-scoring", daemon=True)
         thread.start()

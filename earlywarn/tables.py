@@ -519,6 +519,26 @@ class Reminder(SQLModel, table=True):
     read_at: datetime | None = _ts(default=None)
 
 
+class RetaliationFlag(SQLModel, table=True):
+    """A protected warning of the retaliation watch: a claimant whose attendance on the case's project stopped,
+    or who left the roster still owed wages, after the case opened. Shown only to the case's mediator and to
+    leaders (never the employer side); it names a case party, never an informant. One per party and kind."""
+
+    __tablename__ = "retaliation_flag"
+    __table_args__ = (UniqueConstraint("case_id", "party_id", "kind"),)
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="mediation_case.id", index=True)
+    party_id: int = Field(foreign_key="case_party.id")
+    kind: str = Field(max_length=16)  # stopped | left_unpaid
+    since: date  # the last day of attendance, or the roster's exit date
+    owed_fen: int = _fen(default=0)
+    raised_on: date
+    raised_at: datetime = _now()
+    handled_at: datetime | None = _ts(default=None)
+    handled_by: int | None = Field(default=None, foreign_key="user_account.id")
+    handled_note: str = Field(default="", max_length=500)
+
+
 class CaseEvent(SQLModel, table=True):
     """The case timeline (sessions, calls, visits, state changes). Narrative; the audit log is separate."""
 
