@@ -8,8 +8,11 @@ from fastapi import APIRouter, Depends, Query
 
 from earlywarn import case_clock, case_lists, case_stats, cases, referrals
 from earlywarn.case_pages import Viewer, case_or_404
+from earlywarn.case_states import FINAL
 from earlywarn.config import local_today
 from earlywarn.deps import SessionDep, load_auth
+from earlywarn.precedent import as_json as precedent_json
+from earlywarn.precedent import settlement_precedent
 from earlywarn.tables import CaseDeadline, MediationCase
 
 router = APIRouter(dependencies=[Depends(load_auth)])
@@ -96,6 +99,9 @@ def api_case(case_id: int, session: SessionDep, user: Viewer) -> dict:
                                 for i in agreements.instalments_of(session=session, case=case)]},
             # Only for the case's own mediator and leaders; null for everyone else (earlywarn.retaliation).
             "retaliation": _retaliation(session, case, user),
+            # What similar closed cases came to (same type, amount band, workers band); null once this one ended.
+            "precedent": None if case.status in FINAL else precedent_json(settlement_precedent(session=session,
+                                                                                               case=case)),
             "referrals": [{"id": r.id, "body": r.body, "reference": r.reference, "sent_on": r.sent_on.isoformat(),
                            "answer_due_on": r.answer_due_on.isoformat(),
                            "answered_on": r.answered_on.isoformat() if r.answered_on else None}

@@ -31,6 +31,7 @@ from earlywarn.deps import CsrfForm, SessionDep, SettingsDep, load_auth, require
 from earlywarn.emergencies import open_for
 from earlywarn.enums import CaseSource, ReferralBody, ReportCategory, Role, TimelineKind
 from earlywarn.orgs import township_names
+from earlywarn.precedent import settlement_precedent
 from earlywarn.reports import messages_of
 from earlywarn.tables import CaseEvent, LegalVolunteer, MediationCase, MediationOrg, Project, UserAccount
 from earlywarn.templating import render
@@ -155,6 +156,7 @@ def render_detail(request: Request, session, settings, case: MediationCase, stat
     user = getattr(request.state, "user", None)
     return render(request, "cases/case.html", status_code, error=error, form=form or {}, field=field,
                   retaliation=retaliation.flags_of(session=session, case=case, user=user),
+                  precedent=None if case.status in FINAL else settlement_precedent(session=session, case=case),
                   **detail_context(session, settings, case))
 
 
