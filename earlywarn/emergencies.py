@@ -4,6 +4,8 @@ contingency checklist is worked through, and the emergency keeps its own timelin
 
 from __future__ import annotations
 
+from datetime import date
+
 from sqlmodel import Session, select
 
 from earlywarn.audit import record_audit
@@ -22,6 +24,9 @@ from earlywarn.tables import (
 )
 
 PEOPLE_THRESHOLD = 30
+# The scorer's rules whose hit on a warning starts the workflow by itself (rules/reports.yaml R22, R21).
+WARNING_TRIGGERS = {"reports.escalation_signal": "escalation", "reports.collective_emergency": "people"}
+WARNING_LOCK = 734103  # PostgreSQL advisory lock: two scoring runs must not both start one for a warning
 # The contingency checklist (劳动保障监察条例 Art. 14 ¶4; 浙江省劳动保障监察条例 Art. 33; 人民调解法 Art. 25).
 CHECKLIST = {
     "leaders": "报告县总工会分管领导（系统已即时通知）",
@@ -64,7 +69,11 @@ def start_emergency(*, session: Session, trigger: str, reason: str, actor: UserA
     reason = reason.strip()
     if len(reason) < 2:
         raise EmergencyError("请写明启动理由")
-    existing = open_for(session=session, case_id=case.id if case else None, warning_id=warning.id if warning else None)
+    if case is None:  # a warning has one emergency, ever: a closed one is not started again by a re-score
+        existing = session.exec(select(Emergency).where(Emergency.warning_id == warning.id)
+                                .order_by(Emergency.id.desc())).first()
+    else:
+        existing = open_for(session=session, case_id=case.id)
     if existing:
         return existing
     em = Emergency(case_id=case.id if case else None, warning_id=warning.id if warning else None, trigger=trigger,
@@ -96,6 +105,16 @@ def check_emergency(*, session: Session, case: MediationCase, actor: UserAccount
     signal or 30+ people involved. Once per case while one is open."""
     if open_for(session=session, case_id=case.id):
         return None
+    if case.warning_id is not None:  # the warning's own emergency (started by scoring) is this case's too
+        em = open_for(session=session, warning_id=case.warning_id)
+        if em is not None:
+            if em.case_id is None:
+                em.case_id = case.id
+                session.add(em)
+                session.add(EmergencyEvent(emergency_id=em.id, actor_id=actor.id if actor else None,
+                                           body=f"预警已立案：{case.case_no}"))
+                session.commit()
+            return None
     reports = session.exec(select(Report).join(CaseReport, CaseReport.report_id == Report.id)
                            .where(CaseReport.case_id == case.id)).all()
     people = max([case.workers_count or 0, *(r.workers_involved or 0 for r in reports)])
@@ -105,6 +124,62 @@ def check_emergency(*, session: Session, case: MediationCase, actor: UserAccount
         return None
     reason = "报告中出现激化信号" if trigger == "escalation" else f"涉及 {people} 人，达到群体性事件标准（30 人）"
     return start_emergency(session=session, trigger=trigger, reason=reason, actor=actor, case=case, people=people)
+
+
+def warning_trigger(reasons: dict | None) -> tuple[str, list[str]] | None:
+    """Pure: (trigger, titles of the rules behind it) when a warning's reasons carry an escalation signal or a
+    collective report of 30 or more people; None otherwise. Escalation wins when both are there."""
+    rules = [r for r in (reasons or {}).get("rules") or [] if isinstance(r, dict) and r.get("id") in WARNING_TRIGGERS]
+    if not rules:
+        return None
+    kinds = {WARNING_TRIGGERS[r["id"]] for r in rules}
+    return ("escalation" if "escalation" in kinds else "people"), [str(r.get("title") or r["id"]) for r in rules]
+
+
+REPORT_WINDOW_DAYS = 30  # how far back a report's head count is read for the emergency (as the scorer's window)
+
+
+def check_warnings(*, session: Session, warning_ids: list[int], as_of: date | None = None,
+                   actor: UserAccount | None = None) -> list[Emergency]:
+    """After scoring as of ``as_of``: start the workflow for each of these warnings whose reasons qualify, once per
+    warning (not again after it was closed), and not when a case opened from the warning already has one open."""
+    from datetime import datetime, time, timedelta
+
+    from sqlalchemy import func, text
+
+    from earlywarn.config import LOCAL_TZ
+
+    if not warning_ids:
+        return []
+    candidates = [(w, t) for w in session.exec(select(RiskWarning).where(RiskWarning.id.in_(warning_ids))
+                                                .order_by(RiskWarning.id))
+                  if (t := warning_trigger(w.reasons)) is not None]
+    if not candidates:
+        return []
+    started = []
+    for warning, (trigger, titles) in candidates:
+        if session.get_bind().dialect.name == "postgresql":  # held until start_emergency commits
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WARNING_LOCK})
+        if session.exec(select(Emergency.id).where(Emergency.warning_id == warning.id)).first():
+            continue
+        if session.exec(select(Emergency.id).join(MediationCase, MediationCase.id == Emergency.case_id)
+                        .where(MediationCase.warning_id == warning.id, Emergency.status == "open")).first():
+            continue
+        day = as_of or warning.opened_at.astimezone(LOCAL_TZ).date()
+        since = datetime.combine(day - timedelta(days=REPORT_WINDOW_DAYS), time.min, LOCAL_TZ)
+        until = datetime.combine(day + timedelta(days=1), time.min, LOCAL_TZ)
+        people = session.exec(select(func.max(Report.workers_involved)).where(
+            Report.project_id == warning.project_id, Report.received_at >= since, Report.received_at < until)).one()
+        reason = f"评分触发：{'；'.join(titles)}" + (f"（报告涉及 {people} 人）" if people else "")
+        started.append(start_emergency(session=session, trigger=trigger, reason=reason, actor=actor,
+                                       warning=warning, people=people))
+    session.commit()  # releases the lock when nothing was started
+    return started
+
+
+def emergency_of_warning(*, session: Session, warning: RiskWarning) -> Emergency | None:
+    return session.exec(select(Emergency).where(Emergency.warning_id == warning.id)
+                        .order_by(Emergency.id.desc())).first()
 
 
 def tick(*, session: Session, emergency: Emergency, item: str, actor: UserAccount, note: str = "") -> Emergency:

@@ -12,6 +12,7 @@ from sqlmodel import select
 
 from earlywarn import warnings as svc
 from earlywarn.deps import CsrfForm, SessionDep, SettingsDep, load_auth, require_roles
+from earlywarn.emergencies import EmergencyError, emergency_of_warning, start_emergency, trigger_of, warning_trigger
 from earlywarn.enums import Role, WarningStatus
 from earlywarn.i18n import gettext as _
 from earlywarn.orgs import township_names
@@ -76,7 +77,8 @@ def _detail(request: Request, session, warning: RiskWarning, status_code: int = 
                          .order_by(MediationCase.id)).all()
     return _render(request, "warning.html", status_code=status_code, w=warning,
                    project=session.get(Project, warning.project_id), cases=cases, history=_history(warning),
-                   error=error, form=form or {})
+                   error=error, form=form or {}, emergency=emergency_of_warning(session=session, warning=warning),
+                   emergency_trigger=warning_trigger(warning.reasons))
 
 
 @router.get("/warnings/{warning_id}", response_class=HTMLResponse)
@@ -122,6 +124,31 @@ def open_case(request: Request, warning_id: int, session: SessionDep, settings: 
     return _act(request, session, warning_id, partial(svc.open_case_from_warning, pay_day=settings.pay_day), user)
 
 
+@router.post("/warnings/{warning_id}/emergency", dependencies=[CsrfForm])
+def start_emergency_from_warning(request: Request, warning_id: int, session: SessionDep, user: Viewer,
+                                 people: Annotated[str, Form(max_length=10)] = "",
+                                 escalation: Annotated[str, Form(max_length=1)] = "", reason: TextField = ""):
+    """Start the emergency workflow from a warning by hand (leaders, mediators, admins); once per warning."""
+    warning = _warning_or_404(session, warning_id)
+    form = {"people": people, "escalation": escalation, "emergency_reason": reason}
+    try:
+        count = int(people) if people.strip() else None
+        if count is not None and not 0 <= count <= 100_000:
+            raise ValueError
+    except ValueError:
+        return _detail(request, session, warning, 400, "涉及人数应为整数", form)
+    trigger = trigger_of(people=count, escalation=escalation == "1")
+    try:
+        if trigger is None:
+            raise EmergencyError("应急处置的启动条件：涉及 30 人以上，或出现激化信号")
+        em = start_emergency(session=session, trigger=trigger, reason=reason, actor=user, warning=warning,
+                             people=count)
+    except EmergencyError as exc:
+        session.rollback()
+        return _detail(request, session, warning, 400, str(exc), form)
+    return RedirectResponse(f"/emergencies/{em.id}", status_code=303)
+
+
 # ------------------------------------------------------------------ JSON API
 
 
@@ -149,6 +176,9 @@ def api_queue(session: SessionDep, settings: SettingsDep, user: Viewer, township
 def api_warning(warning_id: int, session: SessionDep, user: Viewer) -> dict:
     warning = _warning_or_404(session, warning_id)
     out = _as_json(warning, session.get(Project, warning.project_id), full=True)
+    em = emergency_of_warning(session=session, warning=warning)
+    out["emergency"] = None if em is None else {"id": em.id, "status": em.status, "trigger": em.trigger,
+                                                "people": em.people, "started_at": em.started_at.isoformat()}
     out["cases"] = [{"id": c.id, "case_no": c.case_no, "status": c.status} for c in session.exec(
         select(MediationCase).where(MediationCase.warning_id == warning.id).order_by(MediationCase.id))]
     return out

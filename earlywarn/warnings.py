@@ -102,6 +102,7 @@ def apply_scores(*, session: Session, scores: Iterable[ProjectScore], as_of: dat
     current = {w.project_id: w for w in session.exec(open_q.execution_options(populate_existing=True))}
     now = utcnow()
     done: dict[str, list[int]] = {"created": [], "updated": [], "resolved": []}
+    warned: list[int] = []  # open warnings this run put at a level: the emergency check looks at their reasons
     for pid, s in sorted(latest.items()):
         w = current.get(pid)
         if s.level is None:
@@ -112,10 +113,16 @@ def apply_scores(*, session: Session, scores: Iterable[ProjectScore], as_of: dat
             outcome = "updated" if _rescore(w, s, as_of, now) else None
         if outcome:
             done[outcome].append(w.id)
+        if s.level is not None:
+            warned.append(w.id)
     if any(done.values()):  # the loaded rows are tracked: record_audit's flush writes them
         record_audit(session=session, action="warning.apply_scores", actor=actor, object_type="risk_warning",
                      detail={"as_of": as_of.isoformat(), **done})
     session.commit()
+    # An escalation signal or a collective report of 30+ starts the emergency workflow at once (once per warning).
+    from earlywarn.emergencies import check_warnings
+
+    check_warnings(session=session, warning_ids=warned, as_of=as_of, actor=actor)
     return ApplyResult(**{k: len(v) for k, v in done.items()})
 
 
