@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from earlywarn.case_cli import cases_app
 from earlywarn.config import get_settings
 
 app = typer.Typer(help="劳动关系预警调处系统 earlywarn — labour-relations early warning and mediation.",
@@ -20,6 +21,7 @@ db_app = typer.Typer(help="数据库 / database", no_args_is_help=True)
 users_app = typer.Typer(help="用户 / users", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
+app.add_typer(cases_app, name="cases")
 err = Console(stderr=True)
 out = Console()
 
