@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 
 from sqlalchemy import func
 from sqlmodel import Session, select
@@ -90,3 +92,25 @@ def informant_for_user(*, session: Session, user: UserAccount) -> Informant | No
 
 def list_imports(*, session: Session, limit: int = 100) -> list[ImportBatch]:
     return list(session.exec(select(ImportBatch).order_by(ImportBatch.id.desc()).limit(limit)))
+
+
+@dataclass
+class OverdueSummary:
+    deadlines: int
+    cases: int
+    by_kind: dict[str, int]  # deadline kind → overdue count, most first
+    oldest: list[tuple]  # (deadline, case, days overdue), oldest first
+
+
+def summarise_overdue(rows: list[tuple], today: date, limit: int = 5) -> OverdueSummary:
+    """Pure: the leaders' overdue list (deadline, case pairs, oldest first) in a few figures and its oldest rows."""
+    kinds = Counter(d.kind for d, _c in rows)
+    return OverdueSummary(deadlines=len(rows), cases=len({c.id for _d, c in rows}),
+                          by_kind=dict(sorted(kinds.items(), key=lambda kv: (-kv[1], kv[0]))),
+                          oldest=[(d, c, (today - d.due_on).days) for d, c in rows[:limit]])
+
+
+def overdue_summary(*, session: Session, today: date, limit: int = 5) -> OverdueSummary:
+    from earlywarn.case_clock import overdue
+
+    return summarise_overdue(overdue(session=session, today=today), today, limit)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from earlywarn import auth, overview
+from earlywarn.config import local_today
 from earlywarn.deps import AuthDep, CsrfForm, SessionDep, SettingsDep, load_auth, require_roles
 from earlywarn.enums import Role
 from earlywarn.i18n import LOCALES
@@ -85,7 +86,9 @@ def switch_language(request: Request, settings: SettingsDep, lang: Annotated[str
 def dashboard(request: Request, session: SessionDep, settings: SettingsDep, user: Leader):
     towns = township_names(settings.reference_file)
     data = overview.county_overview(session=session, townships=towns)
-    return render(request, "dashboard.html", overview=data, townships=towns)
+    today = local_today()
+    return render(request, "dashboard.html", overview=data, townships=towns, today=today,
+                  overdue=overview.overdue_summary(session=session, today=today))
 
 
 @router.get("/my/reports")
