@@ -190,6 +190,34 @@ def arrears_by_project(*, session: Session, as_of: date, pay_day: int = 25,
             for pid, n, fen, oldest, months in session.execute(q)}
 
 
+# County-wide arrears by (database, as-of date, pay day, state of the balance tables). The morning's county run
+# fills it; a project scored on demand later that day reads its network (the same contractor's other projects)
+# from it instead of re-aggregating their worker-months. The key changes whenever a balance table does: the
+# importer replaces a project's attendance_month rows (new ids, new count) and adds payroll rows (new ids).
+_ARREARS: dict[tuple, dict[int, Arrears]] = {}
+_ARREARS_KEEP = 8
+
+
+def _balance_state(session: Session) -> tuple:
+    m, p = AttendanceMonth, PayrollPayment
+    return tuple(session.execute(select(func.max(m.id), func.count(m.id))).one()) + tuple(
+        session.execute(select(func.max(p.id), func.count(p.id))).one())
+
+
+def _county_arrears(session: Session, as_of: date, pay_day: int, scope: list[int] | None) -> dict[int, Arrears]:
+    key = (str(session.get_bind().url), as_of, pay_day, _balance_state(session))
+    found = _ARREARS.get(key)
+    if found is not None:
+        wanted = None if scope is None else set(scope)
+        return found if wanted is None else {pid: a for pid, a in found.items() if pid in wanted}
+    result = arrears_by_project(session=session, as_of=as_of, pay_day=pay_day, project_ids=scope)
+    if scope is None:
+        while len(_ARREARS) >= _ARREARS_KEEP:
+            _ARREARS.pop(next(iter(_ARREARS)))
+        _ARREARS[key] = result
+    return result
+
+
 @dataclass
 class _Context:
     """Everything loaded for one as-of date, shared by the per-project assembly."""
@@ -236,9 +264,8 @@ def _load(session: Session, as_of: date, pay_day: int, targets: list[int], every
     related = sorted(same_gc.union(targets, *(neighbours.get(t, set()) for t in targets)))
     scope = None if everything else related
     active = set(projects_to_score(session=session, as_of=as_of, project_ids=scope))
-    arrears = arrears_by_project(session=session, as_of=as_of, pay_day=pay_day, project_ids=scope)
-    before = arrears_by_project(session=session, as_of=as_of - timedelta(days=TREND_DAYS), pay_day=pay_day,
-                                project_ids=None if everything else targets)
+    arrears = _county_arrears(session, as_of, pay_day, scope)
+    before = _county_arrears(session, as_of - timedelta(days=TREND_DAYS), pay_day, None if everything else targets)
     months: dict[int, list[WorkerMonth]] = defaultdict(list)
     wanted = set(targets)
     if known_months is None:

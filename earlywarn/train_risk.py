@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
@@ -132,16 +133,34 @@ def _metrics(p: np.ndarray, ds: Dataset, capacity: int) -> dict:
     }
 
 
+def cached_dataset(cache: Path | None, key: str, build) -> Dataset:
+    """A county's rows, read from ``cache`` when the same county was built before with today's feature list
+    (simulating, importing and scoring a county takes minutes; the rows are a few hundred kilobytes)."""
+    if cache is None:
+        return build()
+    digest = hashlib.sha256("|".join(FEATURE_COLUMNS).encode()).hexdigest()[:12]
+    path = cache / f"{key}-{digest}.npz"
+    if path.exists():
+        data = np.load(path, allow_pickle=False)
+        return Dataset(data["x"], data["y"], [date.fromordinal(int(d)) for d in data["weeks"]],
+                       [str(c) for c in data["codes"]])
+    ds = build()
+    cache.mkdir(parents=True, exist_ok=True)
+    np.savez(path, x=ds.x, y=ds.y, weeks=np.array([w.toordinal() for w in ds.weeks]), codes=np.array(ds.codes))
+    return ds
+
+
 def train(*, seeds: list[SeedSpec], test: SeedSpec, scale: float, out: Path, capacity: int = 10,
-          split: date = date(2024, 9, 1), months: int = 30, start: date = date(2023, 7, 1)) -> dict:
+          split: date = date(2024, 9, 1), months: int = 30, start: date = date(2023, 7, 1),
+          cache: Path | None = None) -> dict:
     families = {s.mechanism for s in seeds}
     if test.mechanism in families:
         raise ValueError(f"the held-out family {test.mechanism} must not be among the training families {families}")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         def make(seed: int, mechanism: str) -> Dataset:
-            return county_dataset(seed, scale, work, mechanism=mechanism, vary_forms=True, months=months,
-                                  start=start)
+            return cached_dataset(cache, f"seed{seed}-{mechanism}-s{scale}-m{months}-{start}", lambda: county_dataset(
+                seed, scale, work, mechanism=mechanism, vary_forms=True, months=months, start=start))
 
         parts = [make(s.seed, s.mechanism) for s in seeds]
         held_out = make(test.seed, test.mechanism)
@@ -194,10 +213,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--start", default="2023-07-01", help="first simulated day (the data must end before today)")
     parser.add_argument("--scale", type=float, default=0.6)
     parser.add_argument("--capacity", type=int, default=10)
+    parser.add_argument("--cache", type=Path, help="keep each county's rows here and reuse them")
     args = parser.parse_args(argv)
     card = train(seeds=[SeedSpec.parse(s) for s in args.seeds], test=SeedSpec.parse(args.test), scale=args.scale,
                  out=args.out, capacity=args.capacity, split=date.fromisoformat(args.split), months=args.months,
-                 start=date.fromisoformat(args.start))
+                 start=date.fromisoformat(args.start), cache=args.cache)
     print({k: v for k, v in card.items() if k.startswith(("data", "metrics", "thresholds"))})
 
 

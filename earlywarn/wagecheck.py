@@ -181,7 +181,8 @@ def run_check(*, session: Session, ruleset: RuleSet, as_of: date, min_wage_tier:
     if ids is not None:
         roster_q = roster_q.where(r.project_id.in_(ids))
     roster = {(pid, wid): _RosterRow(*rest) for pid, wid, *rest in session.exec(roster_q)}
-    reports = _recent_reports(session=session, as_of=as_of, days=report_window_days, phrases=ruleset.escalation_phrases)
+    reports = _recent_reports(session=session, as_of=as_of, days=report_window_days, phrases=ruleset.escalation_phrases,
+                              project_ids=ids)
 
     minimum = _MinWage(ruleset, min_wage_tier)
     subjects = _Subjects()
@@ -241,7 +242,8 @@ def _apply_rules(ruleset: RuleSet, subjects: _Subjects, results: list[ProjectChe
         pc.level = worst_level([h.rule.level for h in pc.hits if h.fired and h.live])
 
 
-def _recent_reports(*, session: Session, as_of: date, days: int, phrases) -> dict[int, list[tuple[int | None, bool]]]:
+def _recent_reports(*, session: Session, as_of: date, days: int, phrases,
+                    project_ids: list[int] | None = None) -> dict[int, list[tuple[int | None, bool]]]:
     from datetime import datetime, time
 
     from earlywarn.config import LOCAL_TZ
@@ -250,6 +252,8 @@ def _recent_reports(*, session: Session, as_of: date, days: int, phrases) -> dic
     start = end - timedelta(days=days)  # the last ``days`` calendar days, the as-of day included
     q = (select(Report.project_id, Report.workers_involved, Report.escalation, Report.text)
          .where(Report.project_id.is_not(None), Report.received_at >= start, Report.received_at < end))
+    if project_ids is not None:
+        q = q.where(Report.project_id.in_(project_ids))
     out: dict[int, list[tuple[int | None, bool]]] = defaultdict(list)
     for pid, workers, escalation, text in session.exec(q):
         out[pid].append((workers, bool(escalation) or bool(find_escalation(text, phrases))))
@@ -322,6 +326,7 @@ def _project_features(project: Project, months: list[WorkerMonth], pc: ProjectCh
     attended = [wm for wm in due if wm.period == last_period]
     paid = [wm for wm in attended if wm.paid_fen > 0]
     deposit, value = project.wage_deposit_fen, project.contract_value_fen
+    recent = _months_back(as_of, RECENT_MONTHS)
     return {
         "workers_owed": pc.workers_owed, "amount_owed_fen": pc.amount_owed_fen,
         "oldest_overdue_days": pc.oldest_overdue_days,
@@ -334,7 +339,7 @@ def _project_features(project: Project, months: list[WorkerMonth], pc: ProjectCh
         "unpaid_share": (len(attended) - len(paid)) / len(attended) if attended else None,
         # Recent months only: a habit corrected long ago should not keep the project orange for ever.
         "payments_outside_special_account": sum(wm.payments_outside_special_account for wm in months
-                                                if wm.period >= _months_back(as_of, RECENT_MONTHS)),
+                                                if wm.period >= recent),
         "payments_without_channel": sum(wm.payments_without_channel for wm in months),
         "reports_recent": len(reports),
         "reports_workers_max": max((w or 0 for w, _ in reports), default=0),
