@@ -191,7 +191,9 @@ def finalise(*, session: Session, case: MediationCase, actor: UserAccount | None
 
 def mark_paid(*, session: Session, case: MediationCase, instalment_id: int, paid_on: date, paid_fen: int,
               worker_confirmed: bool, note: str, actor: UserAccount | None, today: date) -> CaseInstalment:
-    """An instalment paid, with the worker's confirmation where it could be had."""
+    """An instalment paid, with the worker's confirmation where it could be had. A partial amount is recorded
+    against it (``paid_fen`` accumulates) and the remainder stays due on the same clock: the instalment counts as
+    performed, and its deadline as met, only once the whole amount is in."""
     from earlywarn.cases import CaseConflict, CaseError, add_event, audit
 
     if case.status not in (CaseStatus.agreement, CaseStatus.performing):
@@ -203,22 +205,53 @@ def mark_paid(*, session: Session, case: MediationCase, instalment_id: int, paid
         raise CaseError("该期已登记履行")
     if paid_on > today:
         raise CaseError("支付日期不能晚于今天", field="paid_on")
-    if paid_fen != row.amount_fen:
-        raise CaseError(f"实付金额须与本期金额 {format_fen(row.amount_fen)} 一致；部分支付请先与双方调整期次",
-                        field="paid")
+    before = row.paid_fen or 0
+    remaining = row.amount_fen - before
+    if paid_fen <= 0:
+        raise CaseError("实付金额须大于零", field="paid")
+    if paid_fen > remaining:
+        raise CaseError(f"实付金额超过本期未付金额 {format_fen(remaining)}", field="paid")
     if not worker_confirmed and len(note.strip()) < 2:
         raise CaseError("职工未确认收款的，请写明支付凭证或未能确认的原因", field="note")
-    row.paid_on, row.paid_fen, row.worker_confirmed = paid_on, paid_fen, worker_confirmed
+    if paid_fen < remaining:
+        return _partial(session, case, row, paid_on, paid_fen, worker_confirmed, note.strip(), actor)
+    row.paid_on, row.paid_fen, row.worker_confirmed = paid_on, row.amount_fen, worker_confirmed
     row.confirmation_note = note.strip()[:200]
     session.add(row)
     late = paid_on > row.due_on
     case_clock.close(session, case, {DeadlineKind.instalment}, note="逾期履行" if late else "按期履行",
                      instalment_id=row.id)
     add_event(session, case, "paid", actor, f"第 {row.seq} 期 {format_fen(paid_fen)} 已支付"
+              + (f"（含此前部分支付共 {format_fen(row.amount_fen)}，本期付清）" if before else "")
               + ("，职工已确认收款" if worker_confirmed else f"（职工未确认：{note.strip()}）"),
               instalment_id=row.id, late=late)
     audit(session, case, "instalment_paid", actor, instalment_id=row.id, paid_fen=paid_fen,
           worker_confirmed=worker_confirmed)
+    session.commit()
+    return row
+
+
+def _partial(session: Session, case: MediationCase, row: CaseInstalment, paid_on: date, paid_fen: int,
+             confirmed: bool, note: str, actor: UserAccount | None) -> CaseInstalment:
+    """Part of an instalment paid: recorded, the remainder still due on the instalment's own deadline."""
+    from earlywarn.cases import add_event, audit
+
+    row.paid_fen = (row.paid_fen or 0) + paid_fen
+    left = row.amount_fen - row.paid_fen
+    session.add(row)
+    status = f"已部分履行 {format_fen(row.paid_fen)}，尚欠 {format_fen(left)}"
+    for deadline in case_clock.open_deadlines(session=session, case=case):
+        if deadline.kind == DeadlineKind.instalment and deadline.instalment_id == row.id:
+            kept = "；".join(x for x in deadline.note.split("；") if x and not x.startswith("已部分履行"))
+            deadline.note = "；".join(x for x in (kept, status) if x)[:200]
+            session.add(deadline)
+    add_event(session, case, "partial_payment", actor,
+              f"第 {row.seq} 期部分支付 {format_fen(paid_fen)}（{paid_on.isoformat()}），尚欠 {format_fen(left)}"
+              + ("，职工已确认收款" if confirmed else f"（职工未确认：{note}）"),
+              instalment_id=row.id, paid_fen=paid_fen, paid_on=paid_on.isoformat(), remaining_fen=left,
+              worker_confirmed=confirmed)
+    audit(session, case, "instalment_partial", actor, instalment_id=row.id, paid_fen=paid_fen, remaining_fen=left,
+          worker_confirmed=confirmed)
     session.commit()
     return row
 

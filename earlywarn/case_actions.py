@@ -75,6 +75,14 @@ def assign(request: Request, case_id: int, session: SessionDep, settings: Settin
         {}, "handling")
 
 
+@router.post("/cases/{case_id}/union-rep")
+def union_rep(request: Request, case_id: int, session: SessionDep, settings: SettingsDep, user: Actor,
+              union_rep_name: Annotated[str, Form(max_length=200)] = "", version: Version = None):
+    return act(request, session, settings, case_id, lambda c: case_routing.set_union_rep(
+        session=session, case=c, name=union_rep_name, actor=user, expected_version=version),
+        {"union_rep_name": union_rep_name}, "handling")
+
+
 @router.post("/cases/{case_id}/transfer")
 def transfer(request: Request, case_id: int, session: SessionDep, settings: SettingsDep, user: Actor,
              org_id: Annotated[int, Form()] = 0, reason: Text = "", version: Version = None):

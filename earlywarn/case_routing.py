@@ -133,3 +133,33 @@ def assign_case(*, session: Session, case: MediationCase, assignee_id: int | Non
     audit(session, case, "assign", actor, assignee_id=mediator.id, volunteer_id=volunteer.id if volunteer else None)
     session.commit()
     return case
+
+
+def set_union_rep(*, session: Session, case: MediationCase, name: str, actor: UserAccount | None,
+                  expected_version: int | None = None) -> MediationCase:
+    """Name (or change, or clear) the union representative who carries the case. A case the union opened for
+    anonymous workers always keeps one: the workers stay anonymous only while a named representative acts."""
+    from earlywarn.case_states import FINAL
+    from earlywarn.cases import CaseConflict, CaseError, add_event, audit, claim
+    from earlywarn.enums import CaseSource
+
+    if case.status in FINAL:
+        raise CaseConflict("已结束的案件不能再更换工会代表")
+    name = " ".join(name.split())
+    if len(name) > 64:
+        raise CaseError("工会代表姓名最多 64 个字", field="union_rep_name")
+    if case.source == CaseSource.union and len(name) < 2:
+        raise CaseError("工会代为申请的案件须有承办的工会代表，请填写姓名", field="union_rep_name")
+    if name and len(name) < 2:
+        raise CaseError("请填写工会代表的姓名（至少 2 个字）", field="union_rep_name")
+    before = case.union_rep_name
+    if (name or None) == before:
+        raise CaseError("工会代表没有变化", field="union_rep_name")
+    claim(session, case, expected_version)
+    case.union_rep_name = name or None
+    session.add(case)
+    add_event(session, case, "union_rep", actor, f"工会代表：{before or '（无）'} → {name or '（无）'}",
+              before=before, after=name or None)
+    audit(session, case, "union_rep", actor, before=before, after=name or None)
+    session.commit()
+    return case

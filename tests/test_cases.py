@@ -169,9 +169,11 @@ def test_full_path_to_a_performed_agreement(session, site, make_user):
                                   party_id=None, actor=mediator, today=today)
     cases.change_status(session=session, case=case, action="start_performance", actor=mediator)
     first, second = agreements.instalments_of(session=session, case=case)
-    with pytest.raises(cases.CaseError, match="实付金额须与本期金额 ￥18,000.00 一致"):
-        agreements.mark_paid(session=session, case=case, instalment_id=first.id, paid_on=date(2026, 2, 9),
-                             paid_fen=1_000_000, worker_confirmed=True, note="", actor=mediator, today=date(2026, 2, 9))
+    for too_much, message in ((1_800_001, "实付金额超过本期未付金额 ￥18,000.00"), (0, "实付金额须大于零")):
+        with pytest.raises(cases.CaseError, match=message):
+            agreements.mark_paid(session=session, case=case, instalment_id=first.id, paid_on=date(2026, 2, 9),
+                                 paid_fen=too_much, worker_confirmed=True, note="", actor=mediator,
+                                 today=date(2026, 2, 9))
     with pytest.raises(cases.CaseError, match="职工未确认收款的"):
         agreements.mark_paid(session=session, case=case, instalment_id=first.id, paid_on=date(2026, 2, 9),
                              paid_fen=1_800_000, worker_confirmed=False, note="", actor=mediator,
