@@ -565,14 +565,16 @@ def _print_evaluation(ev) -> None:
     table = Table(title=f"回测评估：{ev.rows:,} 个项目-评分日，正例 {ev.positives}"
                         f"（基准率 {ev.base_rate * 100:.2f}%），纠纷 {ev.disputes} 起，"
                         f"{ev.weeks} 个评分日，预警期 {ev.horizon_days} 天", min_width=100)
-    for col in ("评分方式", "平均精度 AP", "首次纠纷 AP", f"每周前 {ev.capacity} 精度", "提前≥7天预警",
+    for col in ("评分方式", "平均精度 AP", "首次纠纷 AP", "无前兆 AP", f"每周前 {ev.capacity} 精度", "提前≥7天预警",
                 "提前≥14天预警", "中位提前天数", "Brier", "预警数"):
         table.add_column(col, justify="left" if col == "评分方式" else "right")
     for f in ev.figures:
         table.add_row(SCORER_ZH[f.scorer], num(f.average_precision), num(f.average_precision_first),
-                      pct(f.precision_top_k), pct(f.warned_7d), pct(f.warned_14d),
+                      num(f.average_precision_onset), pct(f.precision_top_k), pct(f.warned_7d), pct(f.warned_14d),
                       num(f.median_lead_days, 0), num(f.brier, 4), f"{f.warnings:,}")
     out.print(table)
+    out.print("首次纠纷：此前未发生纠纷的项目；无前兆：截至评分日从未欠薪、也无信息员报告规则命中的项目；"
+              "仅规则、朴素基线不是概率，不计 Brier。")
 
 
 @app.command()

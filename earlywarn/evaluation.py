@@ -13,8 +13,10 @@ are compared on the same rows:
 
 Figures: average precision (AP), the precision of each week's top K (the mediators' capacity), the share of
 disputes warned at least 7 and 14 days ahead, the median lead time, the Brier score (for the probabilities)
-and the number of warnings (project-dates with a warning). Also the same AP on first disputes only: rows of
-projects with no dispute before the date.
+and the number of warnings (project-dates with a warning). Also the same AP on two harder subsets: first
+disputes (rows of projects with no dispute before the date), and onsets (rows of projects with no arrears
+and no report-based rule hit on any scoring date up to and including this one: can the scorer see a dispute
+coming before the wage data or the informants show anything?). Onsets need the side file (overdue days).
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ class Row:
     model_level: str | None = None
     check_level: str | None = None
     overdue_days: int | None = None
+    report_rule: bool = False  # a rule on informants' reports fired (the backtest's reasons)
 
     def key(self, scorer: str) -> float:
         """The ranking key of a scorer: higher is riskier."""
@@ -78,6 +81,7 @@ class ScorerFigures:
     scorer: str
     average_precision: float | None
     average_precision_first: float | None
+    average_precision_onset: float | None
     precision_top_k: float | None
     warned_7d: float | None
     warned_14d: float | None
@@ -136,7 +140,8 @@ def read_backtest(path: Path) -> list[Row]:
             raise EvaluationError(f"{where}：score“{r['score']}”不是数字") from None
         if r["level"] not in _LEVEL_RANK or r["level"] == "green":
             raise EvaluationError(f"{where}：level“{r['level']}”应为 red/orange/yellow/blue/none")
-        rows.append(Row(_date(r["as_of"], where), r["project_code"], score, r["level"]))
+        rows.append(Row(_date(r["as_of"], where), r["project_code"], score, r["level"],
+                        report_rule=any(x.startswith("reports.") for x in (r.get("reasons") or "").split(";"))))
     if not rows:
         raise EvaluationError(f"{path.name} 没有数据行")
     return rows
@@ -174,7 +179,8 @@ def evaluate(rows: list[Row], truth: dict[str, list[date]], *, capacity: int = 1
     until = until or max(r.as_of for r in rows)
     ablations = all(r.model_score is not None for r in rows)
     scorers = SCORERS if ablations else ("full",)
-    labelled, labels, first = [], [], []
+    labelled, labels, first, onset = [], [], [], []
+    quiet = _quiet_rows(rows) if ablations else set()
     for r in rows:
         dates = truth.get(r.code, [])
         if r.as_of + horizon > until or any(r.as_of - horizon < d <= r.as_of for d in dates):
@@ -182,6 +188,7 @@ def evaluate(rows: list[Row], truth: dict[str, list[date]], *, capacity: int = 1
         labelled.append(r)
         labels.append(int(any(r.as_of < d <= r.as_of + horizon for d in dates)))
         first.append(not any(d <= r.as_of for d in dates))
+        onset.append((r.as_of, r.code) in quiet)
     y = np.array(labels)
     weeks: dict[date, list[int]] = defaultdict(list)
     for i, r in enumerate(labelled):
@@ -197,11 +204,27 @@ def evaluate(rows: list[Row], truth: dict[str, list[date]], *, capacity: int = 1
     for scorer in scorers:
         keys = np.array([r.key(scorer) for r in labelled])
         result.figures.append(ScorerFigures(
-            scorer, _ap(y, keys), _ap(y[np.array(first, dtype=bool)], keys[np.array(first, dtype=bool)])
-            if first else None, _top_k(y, keys, weeks, capacity),
+            scorer, _ap(y, keys), _subset_ap(y, keys, first), _subset_ap(y, keys, onset) if ablations else None,
+            _top_k(y, keys, weeks, capacity),
             *_lead(scorer, disputes, by_project, horizon), _brier(scorer, labelled, y),
             sum(r.warned(scorer) for r in rows)))
     return result
+
+
+def _quiet_rows(rows: list[Row]) -> set[tuple[date, str]]:
+    """(as_of, project) of projects with no arrears and no report-based rule hit on any date up to this one."""
+    out, spoiled = set(), set()
+    for r in sorted(rows, key=lambda r: r.as_of):
+        if r.overdue_days > 0 or r.report_rule:
+            spoiled.add(r.code)
+        if r.code not in spoiled:
+            out.add((r.as_of, r.code))
+    return out
+
+
+def _subset_ap(y: np.ndarray, keys: np.ndarray, mask: list[bool]) -> float | None:
+    m = np.array(mask, dtype=bool)
+    return _ap(y[m], keys[m]) if len(m) else None
 
 
 def _ap(y: np.ndarray, keys: np.ndarray) -> float | None:

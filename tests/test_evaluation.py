@@ -86,6 +86,25 @@ def test_top_k_lead_time_and_warning_counts():
     assert f["rules"].brier is None and f["naive"].brier is None and f["full"].brier is not None
 
 
+def test_onsets_are_projects_with_no_arrears_and_no_reports_so_far():
+    rows, truth = county()
+    # B: no arrears until week 4, then 10 days overdue; a report rule fires on C from week 2 (C had arrears anyway)
+    for r in rows:
+        if r.code == "B":
+            r.overdue_days = 0 if r.as_of < week(4) else 10
+    ev = evaluate(rows, truth, capacity=1, horizon_days=28, until=week(11))
+    from earlywarn.evaluation import _quiet_rows
+
+    quiet = _quiet_rows(rows)
+    assert quiet == {(week(n), "B") for n in range(4)}  # A and C owe from week 0; B until week 3
+    # none of B's quiet weeks is followed by its dispute within 28 days: no positive, no AP
+    assert ev.by_scorer()["full"].average_precision_onset is None
+    ev = evaluate(rows, truth, capacity=1, horizon_days=56, until=week(11))
+    # with 56 days, B's week 3 leads to its dispute (week 10 + 1 day): one positive among four quiet rows, all
+    # scored alike by the model (0.01), so its AP is the subset's base rate
+    assert ev.by_scorer()["model"].average_precision_onset == pytest.approx(0.25)
+
+
 def test_a_constant_scorer_gets_the_base_rate_not_luck():
     rows, truth = county()
     for r in rows:
