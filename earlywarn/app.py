@@ -20,6 +20,7 @@ from earlywarn.jobs import JobRunner, recover_interrupted
 from earlywarn.migrate import upgrade_database
 from earlywarn.ratelimit import RateLimiter
 from earlywarn.rules import load_rules
+from earlywarn.scoring import load_risk_model
 from earlywarn.security import SecurityMiddleware
 from earlywarn.sites import CheckCache
 from earlywarn.templating import build_templates
@@ -44,6 +45,7 @@ def create_app(settings: Settings | None = None, *, upgrade: bool = True) -> Fas
         app.state.check_cache = CheckCache()
         # Load (and card-check) the report classifier now: a bad model stops the start, not the first report.
         app.state.analyser = load_analyser(settings.model_dir, settings.rules_dir)
+        app.state.risk_model = load_risk_model(settings.model_dir, settings.risk_model)  # the same for the risk model
         app.state.ratelimiter = RateLimiter(settings.redis_url)
         recover_interrupted(app.state.engine)
         app.state.jobs = JobRunner(settings=settings, engine=app.state.engine)

@@ -125,6 +125,22 @@ def _reasons(row, fired, contrib: dict[str, float], p: float, floor: str | None)
     }
 
 
+def score_project(*, session: Session, settings: Settings, ruleset: RuleSet, model: RiskModel | None, code: str,
+                  as_of: date) -> ProjectScore | None:
+    """One project scored on demand (the site page, ``GET /api/sites/{code}/risk``), active or not; None when
+    there is no such project. The same figures as its row of the county's scores for that date."""
+    from sqlmodel import select
+
+    from earlywarn.tables import Project
+
+    project_id = session.exec(select(Project.id).where(Project.code == code)).first()
+    if project_id is None:
+        return None
+    found = score_projects(session=session, settings=settings, ruleset=ruleset, model=model, as_of=as_of,
+                           project_ids=[project_id])
+    return found[0] if found else None
+
+
 def reason_codes(score: ProjectScore) -> list[str]:
     """The backtest's ``reasons`` column: rule ids, then the top model factor groups."""
     reasons = score.reasons

@@ -20,6 +20,7 @@ from earlywarn.i18n import gettext as _
 from earlywarn.notice import render_notice_docx
 from earlywarn.orgs import township_names
 from earlywarn.parsing import parse_date, parse_money_fen
+from earlywarn.scoring import score_project
 from earlywarn.tables import UserAccount
 from earlywarn.templating import render as _render
 from earlywarn.wagecheck import as_json
@@ -114,7 +115,29 @@ def site_page(request: Request, code: str, session: SessionDep, settings: Settin
     chart = bar_pairs_svg([m for m, _, _ in detail.months], [e for _, e, _ in detail.months],
                           [p for _, _, p in detail.months], names=(_("应发（按考勤）"), _("实发")))
     return _render(request, "site.html", d=detail, as_of=day, chart=chart, depth=chain_depth(detail.graph),
+                   risk=_risk(request, session, settings, code, day),
                    chain_svg=chain_as_svg(detail.graph, owing=owing, flagged={i.unit for i in detail.issues}))
+
+
+def _risk(request: Request, session, settings, code: str, as_of: date):
+    return score_project(session=session, settings=settings, ruleset=request.app.state.ruleset,
+                         model=request.app.state.risk_model, code=code, as_of=as_of)
+
+
+@router.get("/api/sites/{code}/risk")
+def api_site_risk(request: Request, code: str, session: SessionDep, settings: SettingsDep, user: Viewer,
+                  as_of: str | None = None) -> dict:
+    """The project's risk score as of the date, computed now (not the stored warning): probability, level,
+    the rules that set a floor and the model's main factors, in Chinese."""
+    day = _as_of(as_of)
+    found = _risk(request, session, settings, code, day)
+    if found is None:
+        raise HTTPException(status_code=404, detail=_("没有这个项目"))
+    r = found.reasons
+    return {"project_code": code, "as_of": day.isoformat(), "probability": found.score, "level": found.level or "none",
+            "model_level": r.get("model_level") or "none", "floor": r.get("floor"), "summary": r.get("summary"),
+            "rules": r.get("rules", []), "factors": r.get("factors", []),
+            "model": getattr(request.app.state.risk_model, "version", None)}
 
 
 @router.get("/sites/{code}/notice.docx")

@@ -325,3 +325,35 @@ def test_rules_page_counts_monitor_hits(as_role):
     html = as_role("leader").get("/admin/rules", params={"as_of": AS_OF}).text
     assert "当月应得低于最低工资折算额" in html  # wages.below_minimum_month, monitor mode
     assert as_role("mediator").get("/admin/rules").status_code == 403
+
+
+def test_risk_scored_on_demand_on_the_page_and_in_json(as_role, session, settings):
+    """The site page and GET /api/sites/{code}/risk score the project now, with the shipped model, even when it
+    is not among the projects the county run scores (no attendance in the last 30 days, as P1 on this date)."""
+    from datetime import date
+
+    from sqlmodel import select
+
+    from earlywarn.risk_features import projects_to_score
+    from earlywarn.rules import load_rules
+    from earlywarn.scoring import load_risk_model, score_projects
+    from earlywarn.tables import Project
+
+    day = date.fromisoformat(AS_OF)
+    pid = session.exec(select(Project.id).where(Project.code == P1)).one()
+    assert pid not in projects_to_score(session=session, as_of=day)
+    model = load_risk_model(settings.model_dir, settings.risk_model)
+    [p1] = score_projects(session=session, settings=settings, ruleset=load_rules(settings.rules_dir), model=model,
+                          as_of=day, project_ids=[pid])
+    session.commit()
+    client = as_role("mediator")
+    data = client.get(f"/api/sites/{P1}/risk", params={"as_of": AS_OF}).json()
+    assert data["project_code"] == P1 and data["as_of"] == AS_OF and data["model"] == model.version
+    assert data["probability"] == p1.score and data["level"] == (p1.level or "none")
+    assert 0 <= data["probability"] <= 1 and data["summary"] == p1.reasons["summary"]
+    assert "名工人" in data["summary"]  # P1 owes workers on this date
+    html = client.get(f"/sites/{P1}", params={"as_of": AS_OF}).text
+    assert "风险评分" in html and f"{p1.score * 100:.0f}%" in html
+    assert client.get("/api/sites/NOPE/risk").status_code == 404
+    assert client.get(f"/api/sites/{P1}/risk", params={"as_of": "2025-13-01"}).status_code == 400
+    assert as_role("informant").get(f"/api/sites/{P1}/risk").status_code == 403
