@@ -192,20 +192,21 @@ def arrears_by_project(*, session: Session, as_of: date, pay_day: int = 25,
 
 # County-wide arrears by (database, as-of date, pay day, state of the balance tables). The morning's county run
 # fills it; a project scored on demand later that day reads its network (the same contractor's other projects)
-# from it instead of re-aggregating their worker-months. The key changes whenever a balance table does: the
-# importer replaces a project's attendance_month rows (new ids, new count) and adds payroll rows (new ids).
+# from it instead of re-aggregating their worker-months. The state is the newest id of both tables the arrears
+# are computed from: the importer replaces a project's attendance_month rows (new ids) and adds payroll rows
+# (new ids; an upsert in place changes only columns the arrears do not read). Two index look-ups, no scan.
 _ARREARS: dict[tuple, dict[int, Arrears]] = {}
 _ARREARS_KEEP = 8
 
 
 def _balance_state(session: Session) -> tuple:
-    m, p = AttendanceMonth, PayrollPayment
-    return tuple(session.execute(select(func.max(m.id), func.count(m.id))).one()) + tuple(
-        session.execute(select(func.max(p.id), func.count(p.id))).one())
+    return (session.execute(select(func.max(AttendanceMonth.id))).scalar(),
+            session.execute(select(func.max(PayrollPayment.id))).scalar())
 
 
-def _county_arrears(session: Session, as_of: date, pay_day: int, scope: list[int] | None) -> dict[int, Arrears]:
-    key = (str(session.get_bind().url), as_of, pay_day, _balance_state(session))
+def _county_arrears(session: Session, as_of: date, pay_day: int, scope: list[int] | None,
+                    state: tuple) -> dict[int, Arrears]:
+    key = (str(session.get_bind().url), as_of, pay_day, state)
     found = _ARREARS.get(key)
     if found is not None:
         wanted = None if scope is None else set(scope)
@@ -264,8 +265,10 @@ def _load(session: Session, as_of: date, pay_day: int, targets: list[int], every
     related = sorted(same_gc.union(targets, *(neighbours.get(t, set()) for t in targets)))
     scope = None if everything else related
     active = set(projects_to_score(session=session, as_of=as_of, project_ids=scope))
-    arrears = _county_arrears(session, as_of, pay_day, scope)
-    before = _county_arrears(session, as_of - timedelta(days=TREND_DAYS), pay_day, None if everything else targets)
+    state = _balance_state(session)
+    arrears = _county_arrears(session, as_of, pay_day, scope, state)
+    before = _county_arrears(session, as_of - timedelta(days=TREND_DAYS), pay_day, None if everything else targets,
+                             state)
     months: dict[int, list[WorkerMonth]] = defaultdict(list)
     wanted = set(targets)
     if known_months is None:

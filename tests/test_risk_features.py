@@ -373,3 +373,23 @@ def test_arrears_aggregate_matches_worker_months(session, settings, simulated):
                for pid, a in arrears_by_project(session=session, as_of=as_of).items()}
         assert got == expected, as_of
         assert any(expected.values()) or as_of == date(2024, 10, 26)
+
+
+def test_cached_county_arrears_follow_a_new_import(session, settings, county, tmp_path):
+    """An on-demand score reads the network from the county run's arrears of the same date, but never stale ones:
+    a payroll file imported in between changes the balance tables' state and so the cache key."""
+    from earlywarn import risk_features
+
+    day = date(2025, 6, 1)
+    risk_features._ARREARS.clear()
+    compute_features(session=session, as_of=day)  # the county run fills the cache
+    assert any(k[1] == day for k in risk_features._ARREARS)
+    [before] = compute_features(session=session, as_of=day, project_ids=[county[P2]])
+    owed_before = before.values["contractor_other_owed_log"]
+    assert before.facts["contractor_other_owing_codes"] == [P1]
+    import_county(session, settings, tmp_path / "later-pay", payroll=LATER["payroll"])
+    [after] = compute_features(session=session, as_of=day, project_ids=[county[P2]])
+    risk_features._ARREARS.clear()
+    [fresh] = compute_features(session=session, as_of=day, project_ids=[county[P2]])
+    assert same(after.values, fresh.values) and after.facts == fresh.facts
+    assert after.values["contractor_other_owed_log"] < owed_before  # P1 paid part of March in May
