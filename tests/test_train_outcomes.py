@@ -142,7 +142,7 @@ def test_train_from_db_command(session, settings, county, tmp_path, monkeypatch)
     few = runner.invoke(app, ["train", "--from-db", "--out", str(tmp_path / "m1")])
     assert few.exit_code == 1 and "结果标签不足" in few.output
     _many_outcomes(session, county)
-    monkeypatch.setattr("earlywarn.cli._today", lambda: TODAY)
+    monkeypatch.setattr("earlywarn.risk_cli.today", lambda: TODAY)
     done = runner.invoke(app, ["train", "--from-db", "--out", str(tmp_path / "m2")], env={"COLUMNS": "160"})
     assert done.exit_code == 0, done.output
     assert "新模型（交叉验证）" in done.output and "EARLYWARN_RISK_MODEL=m2" in done.output
