@@ -151,7 +151,7 @@ def cached_dataset(cache: Path | None, key: str, build) -> Dataset:
 
 
 def train(*, seeds: list[SeedSpec], test: SeedSpec, scale: float, out: Path, capacity: int = 10,
-          split: date = date(2024, 9, 1), months: int = 30, start: date = date(2023, 7, 1),
+          split: date = date(2024, 7, 1), months: int = 42, start: date = date(2022, 7, 1),
           cache: Path | None = None) -> dict:
     families = {s.mechanism for s in seeds}
     if test.mechanism in families:
@@ -208,9 +208,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seeds", nargs="+", default=["101:grievance", "102:threshold", "103:grievance",
                                                         "105:threshold"], help="seed:mechanism")
     parser.add_argument("--test", default="104:trigger", help="held-out seed:mechanism (a family not trained on)")
-    parser.add_argument("--split", default="2024-09-01", help="temporal split: train before, test from")
-    parser.add_argument("--months", type=int, default=30, help="months simulated (two Spring Festivals)")
-    parser.add_argument("--start", default="2023-07-01", help="first simulated day (the data must end before today)")
+    parser.add_argument("--split", default="2024-07-01", help="temporal split: train before, test from")
+    parser.add_argument("--months", type=int, default=42, help="months simulated (three Spring Festivals)")
+    parser.add_argument("--start", default="2022-07-01", help="first simulated day (the data must end before today)")
     parser.add_argument("--scale", type=float, default=0.6)
     parser.add_argument("--capacity", type=int, default=10)
     parser.add_argument("--cache", type=Path, help="keep each county's rows here and reuse them")
