@@ -192,6 +192,8 @@ def import_cmd(
         help="强制指定文件类型 / force the kind: projects|subcontracts|workers|attendance|payroll|reports")] = None,
     skip_invalid: Annotated[bool, typer.Option(
         "--skip-invalid", help="导入有效行，把有误的行写入 <文件>.rejected.csv / import valid rows only")] = False,
+    no_score: Annotated[bool, typer.Option(
+        "--no-score", help="导入后不重新评分、不做打击报复监测 / skip scoring and the watch afterwards")] = False,
 ) -> None:
     """导入住建局与平台的数据文件 / import roster, attendance, payroll, project and report files."""
     from earlywarn.importer import describe, import_paths
@@ -242,6 +244,22 @@ def import_cmd(
                     err.print(f"（共 {r.error_count} 处错误，以上为前 {len(r.errors)} 处）")
         elif r.status == "duplicate":
             err.print(f"{r.filename}：{r.message}")
+    if not no_score and any(r.status == "succeeded" and r.rows_imported for r in results):
+        from sqlmodel import Session
+
+        from earlywarn.after_import import refresh_after_import
+        from earlywarn.db import make_engine
+
+        engine = make_engine(settings)
+        try:
+            done = refresh_after_import(session_factory=lambda: Session(engine, expire_on_commit=False),
+                                        settings=settings, today=_today())
+        finally:
+            engine.dispose()
+        err.print(f"已按今日重新评分：{done.scored} 个项目，预警新增 {done.created}、更新 {done.updated}、"
+                  f"自动解除 {done.resolved}；打击报复监测新增提示 {done.flags} 条")
+        if done.failed:
+            err.print(f"[yellow]{'、'.join(done.failed)}未完成（数据已导入，明早自动重试）[/yellow]")
     if any(r.status == "failed" for r in results):
         raise typer.Exit(1)
 

@@ -95,14 +95,10 @@ class JobRunner:
         finally:
             state.finished = True
             self._cleanup(folder)
-        try:
-            self._rescore(session_factory=lambda: Session(self.engine, expire_on_commit=False))
-        except Exception:  # the import stands; scoring runs again tomorrow morning
-            log.exception("scoring after import job %s failed", state.job_id)
-        try:  # new attendance or exits may show a claimant pushed off a site
-            self._watch(session_factory=lambda: Session(self.engine, expire_on_commit=False))
-        except Exception:  # the watch runs again tomorrow morning
-            log.exception("retaliation watch after import job %s failed", state.job_id)
+        from earlywarn.after_import import refresh_after_import
+
+        refresh_after_import(session_factory=lambda: Session(self.engine, expire_on_commit=False),
+                             settings=self.settings, today=local_today())
 
     def _rescore(self, *, session_factory) -> None:
         """New data changes the risk: score today's projects again (the warnings service keeps one per project)."""

@@ -122,3 +122,28 @@ def test_backtest_writes_the_formats_md_file(settings, tmp_path):
     assert all(float(a[2]) >= float(b[2]) for a, b in zip(rows[1:], side[1:], strict=True))
     bad = _run(settings, "backtest", str(folder), "--from", "2025-04-07", "--to", "2025-03-10", "--out", str(out))
     assert bad.exit_code == 2
+
+
+def test_import_command_rescores_today_unless_told_not_to(session, settings, tmp_path, monkeypatch):
+    """`earlywarn import` refreshes the scores that depend on the data, as an upload does (issue 3): a county whose
+    escalation report makes P2 red opens its warning right after the import; --no-score leaves warnings alone."""
+    from tests.test_importer import en, write_csv
+
+    monkeypatch.setattr("earlywarn.cli._today", lambda: AS_OF)
+    folder = tmp_path / "files"
+    folder.mkdir()
+    reports = [["R-9", "2025-03-30 10:00", "", "孝丰镇", P2, "", "工人说明天要去堵政府大门讨薪，十几个人", "15", ""]]
+    for kind, rows in {**COUNTY, "reports": reports}.items():
+        write_csv(folder / f"{kind}.csv", en(kind), rows)
+    quiet = _run(settings, "import", "--no-score", str(folder / "projects.csv"), str(folder / "subcontracts.csv"))
+    assert quiet.exit_code == 0, quiet.output
+    assert "重新评分" not in quiet.output and session.exec(select(RiskWarning)).all() == []
+    session.rollback()  # end our read snapshot before the command writes
+    done = _run(settings, "import", str(folder))
+    assert done.exit_code == 0, done.output
+    assert "已按今日重新评分" in done.output and "预警新增 1" in done.output
+    session.rollback()
+    codes = _codes(session)
+    assert [(codes[w.project_id], w.level) for w in session.exec(select(RiskWarning))] == [(P2, "red")]
+    again = _run(settings, "import", str(folder))  # nothing new: no rows written, no re-scoring
+    assert again.exit_code == 0 and "重新评分" not in again.output
