@@ -40,7 +40,7 @@ def main() -> None:
     from earlywarn.config import Settings
     from earlywarn.importer import import_paths
     from earlywarn.orgs import seed_org_tree
-    from earlywarn.risk_features import projects_to_score
+    from earlywarn.project_arrears import projects_to_score
     from earlywarn.rules import load_rules
     from earlywarn.scoring import load_risk_model, score_projects
     from earlywarn.services_common import open_session

@@ -21,17 +21,16 @@ from sqlmodel import select
 from earlywarn.balances import worker_months
 from earlywarn.config import LOCAL_TZ
 from earlywarn.importer import import_paths
+from earlywarn.project_arrears import arrears_by_project, projects_to_score
 from earlywarn.risk_features import (
     FEATURE_COLUMNS,
     FEATURE_GROUPS,
     MONOTONE_INCREASING,
     NEVER_DAYS,
     ProjectFeatures,
-    arrears_by_project,
     compute_features,
     feature_matrix,
     festival_days,
-    projects_to_score,
 )
 from earlywarn.tables import Company, MediationCase, Report, RiskWarning
 from tests.test_balances import days, import_county, pay, project_ids, worker_row
@@ -378,18 +377,18 @@ def test_arrears_aggregate_matches_worker_months(session, settings, simulated):
 def test_cached_county_arrears_follow_a_new_import(session, settings, county, tmp_path):
     """An on-demand score reads the network from the county run's arrears of the same date, but never stale ones:
     a payroll file imported in between changes the balance tables' state and so the cache key."""
-    from earlywarn import risk_features
+    from earlywarn import project_arrears
 
     day = date(2025, 6, 1)
-    risk_features._ARREARS.clear()
+    project_arrears._ARREARS.clear()
     compute_features(session=session, as_of=day)  # the county run fills the cache
-    assert any(k[1] == day for k in risk_features._ARREARS)
+    assert any(k[1] == day for k in project_arrears._ARREARS)
     [before] = compute_features(session=session, as_of=day, project_ids=[county[P2]])
     owed_before = before.values["contractor_other_owed_log"]
     assert before.facts["contractor_other_owing_codes"] == [P1]
     import_county(session, settings, tmp_path / "later-pay", payroll=LATER["payroll"])
     [after] = compute_features(session=session, as_of=day, project_ids=[county[P2]])
-    risk_features._ARREARS.clear()
+    project_arrears._ARREARS.clear()
     [fresh] = compute_features(session=session, as_of=day, project_ids=[county[P2]])
     assert same(after.values, fresh.values) and after.facts == fresh.facts
     assert after.values["contractor_other_owed_log"] < owed_before  # P1 paid part of March in May

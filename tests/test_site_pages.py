@@ -334,7 +334,7 @@ def test_risk_scored_on_demand_on_the_page_and_in_json(as_role, session, setting
 
     from sqlmodel import select
 
-    from earlywarn.risk_features import projects_to_score
+    from earlywarn.project_arrears import projects_to_score
     from earlywarn.rules import load_rules
     from earlywarn.scoring import load_risk_model, score_projects
     from earlywarn.tables import Project
