@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from earlywarn.artifacts import file_sha256
 from earlywarn.audit import record_audit
 from earlywarn.config import Settings, local_today
 from earlywarn.db import utcnow
@@ -60,12 +61,6 @@ class FileResult:
         return KINDS[self.kind].label_zh if self.kind in KINDS else "未识别"
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def expand_paths(paths: Iterable[Path]) -> list[Path]:

@@ -7,8 +7,6 @@ at import or in ``__init__``. A model is loaded only when its card's sha256 and 
 
 from __future__ import annotations
 
-import hashlib
-import platform
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -16,11 +14,12 @@ from pathlib import Path
 
 import joblib
 import numpy as np
-import sklearn
 import yaml
 from sklearn.base import BaseEstimator, ClassifierMixin, clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.ensemble import HistGradientBoostingClassifier
+
+from earlywarn.artifacts import file_sha256, library_versions
 
 LEVELS = ("red", "orange", "yellow", "blue")
 DEFAULT_THRESHOLDS = {"red": 0.5, "orange": 0.3, "yellow": 0.15, "blue": 0.07}
@@ -170,17 +169,8 @@ class RiskModel:
         return out, base
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
-def library_versions() -> dict[str, str]:
-    return {"python": platform.python_version(), "scikit-learn": sklearn.__version__, "numpy": np.__version__,
-            "joblib": joblib.__version__}
 
 
 def save_model(model: RiskModel, folder: Path, card: dict) -> dict:
@@ -188,7 +178,7 @@ def save_model(model: RiskModel, folder: Path, card: dict) -> dict:
     artifact = folder / "model.joblib"
     joblib.dump({"estimator": model.estimator, "feature_columns": list(model.feature_columns),
                  "groups": {k: list(v) for k, v in model.groups.items()}, "reference": model.reference}, artifact)
-    full = {**card, "artifact": "model.joblib", "sha256": sha256_file(artifact), "versions": library_versions(),
+    full = {**card, "artifact": "model.joblib", "sha256": file_sha256(artifact), "versions": library_versions(),
             "features": list(model.feature_columns)}
     (folder / "card.yaml").write_text(yaml.safe_dump(full, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return full
@@ -202,7 +192,7 @@ def load_model(folder: Path) -> RiskModel:
         expected, versions = card["sha256"], card["versions"]
     except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
         raise RiskModelError(f"model card {card_path} is missing or malformed: {exc!r}") from None
-    if sha256_file(artifact) != expected:
+    if file_sha256(artifact) != expected:
         raise RiskModelError(f"{artifact} does not match the sha256 in its card: refusing to load it")
     here = library_versions()
     for lib in ("scikit-learn", "numpy"):

@@ -11,8 +11,6 @@ pickle is only trustworthy as the exact bytes our training wrote, and cross-vers
 from __future__ import annotations
 
 import csv
-import hashlib
-import platform
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -22,13 +20,13 @@ from typing import Any
 
 import joblib
 import numpy as np
-import sklearn
 import yaml
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
+from earlywarn.artifacts import file_sha256, library_versions
 from earlywarn.readers import FileFormatError, open_csv_text, sniff_format
 from earlywarn.rules import find_escalation
 
@@ -192,17 +190,8 @@ def fit_classifier(texts: Sequence[str], categories: Sequence[str], escalation: 
 # --------------------------------------------------------------------------- artifact and card
 
 
-def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
-def library_versions() -> dict[str, str]:
-    return {"python": platform.python_version(), "scikit-learn": sklearn.__version__, "numpy": np.__version__,
-            "joblib": joblib.__version__}
 
 
 class _CardDumper(yaml.SafeDumper):
@@ -224,7 +213,7 @@ def save_model(clf: ReportClassifier, folder: str | Path, card_extra: Mapping[st
     joblib.dump(payload, folder / ARTIFACT, compress=3)
     card = {"name": "report-text", "version": folder.name, **card_extra, "versions": library_versions(),
             "normalise_probes": {p: normalise(p) for p in PROBES},
-            "artifact": {"file": ARTIFACT, "sha256": sha256_file(folder / ARTIFACT),
+            "artifact": {"file": ARTIFACT, "sha256": file_sha256(folder / ARTIFACT),
                          "bytes": (folder / ARTIFACT).stat().st_size}}
     text = yaml.dump(card, Dumper=_CardDumper, allow_unicode=True, sort_keys=False, width=110)
     (folder / CARD).write_text(text, encoding="utf-8")
@@ -260,7 +249,7 @@ def load_model(folder: str | Path) -> ReportClassifier:
     artifact = folder / Path(card["artifact"]["file"]).name
     if not artifact.is_file():
         raise ModelCardError(f"模型文件缺失：{artifact}")
-    if sha256_file(artifact) != card["artifact"]["sha256"]:
+    if file_sha256(artifact) != card["artifact"]["sha256"]:
         raise ModelCardError(f"{artifact} 的 sha256 与模型卡不符：文件被改动或不是训练命令写出的那一份，拒绝加载")
     payload = joblib.load(artifact)
     if not isinstance(payload, dict) or payload.get("format") != FORMAT or not all(k in payload for k in KINDS):

@@ -36,9 +36,9 @@ from earlywarn.textclass import (
     COLLECTIVE_HEADCOUNT,
     ReportClassifier,
     build_pipeline,
+    file_sha256,
     fit_classifier,
     save_model,
-    sha256_file,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -164,7 +164,7 @@ def train(corpus: Path, out: Path, seed: int = SEED, test_size: float = TEST_SIZ
         # What the rule phrases add to (and cost) the final flag; the model metrics above exclude them.
         phrases = load_escalation_phrases(PHRASES)
         metrics["held_out_with_rule_phrases"] = {
-            "phrases_file": str(PHRASES.relative_to(ROOT)), "sha256": sha256_file(PHRASES), "phrases": len(phrases),
+            "phrases_file": str(PHRASES.relative_to(ROOT)), "sha256": file_sha256(PHRASES), "phrases": len(phrases),
             "escalation": evaluate(clf, test_rows, phrases)["escalation"]}
     try:
         corpus_name = str(corpus.resolve().relative_to(ROOT))
@@ -174,7 +174,7 @@ def train(corpus: Path, out: Path, seed: int = SEED, test_size: float = TEST_SIZ
         "trained_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "git": _git_commit(),
         "task": "报告文本分类：类别（7 类）+ 升级信号 + 群体性（≥10 人）",
-        "data": {"corpus": corpus_name, "sha256": sha256_file(corpus), "rows": len(rows),
+        "data": {"corpus": corpus_name, "sha256": file_sha256(corpus), "rows": len(rows),
                  "rows_by_source": dict(Counter(r.source or "unknown" for r in rows)),
                  "category_counts": {c: sum(r.category == c for r in rows) for c in CATEGORIES},
                  "escalation_positive": sum(r.escalation for r in rows),

@@ -22,6 +22,7 @@ from earlywarn.textclass import (
     ModelCardError,
     build_pipeline,
     classify_csv,
+    file_sha256,
     head_count,
     latest_model_dir,
     load_model,
@@ -29,7 +30,6 @@ from earlywarn.textclass import (
     numeral_value,
     read_card,
     save_model,
-    sha256_file,
 )
 from earlywarn.train_textclass import CORPUS, ROOT, evaluate, read_corpus, split_corpus
 
@@ -206,7 +206,7 @@ def test_card_refuses_changed_preprocessing(model_dir, tmp_path):
 
 def test_save_load_round_trip_and_immutability(clf, tmp_path):
     card = save_model(clf, tmp_path / "report-text-20990101", {"note": "test"})
-    assert card["artifact"]["sha256"] == sha256_file(tmp_path / "report-text-20990101" / "model.joblib")
+    assert card["artifact"]["sha256"] == file_sha256(tmp_path / "report-text-20990101" / "model.joblib")
     again = load_model(tmp_path / "report-text-20990101")
     texts = [t for t, *_ in BEHAVIOUR]
     assert again.predict(texts) == clf.predict(texts)
@@ -266,7 +266,7 @@ def test_classify_csv_needs_a_text_column(clf, tmp_path):
 def test_shipped_card_matches_recomputed_held_out_metrics(clf, model_dir):
     card = read_card(model_dir)
     assert card["artifact"]["bytes"] < 5_000_000
-    assert card["data"]["sha256"] == sha256_file(CORPUS), "corpus changed since training: retrain"
+    assert card["data"]["sha256"] == file_sha256(CORPUS), "corpus changed since training: retrain"
     held = card["metrics"]["held_out"]
     assert held["category"]["macro_f1"] >= 0.85
     rows = read_corpus(CORPUS)
