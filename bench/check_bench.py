@@ -123,25 +123,16 @@ def main() -> None:
         sqlite_s, sqlite_agg, ours = timed_check(settings, as_of)
     _report("SQLite", sqlite_s, sqlite_agg, duck_s, ours, duck, goal=" (goal < 5 s)")
 
-    import psycopg
+    from scratch_pg import scratch_postgres
 
-    dsn = args.pg_url.replace("postgresql+psycopg://", "postgresql://")
-    try:
-        with psycopg.connect(dsn, autocommit=True) as admin:
-            admin.execute("DROP DATABASE IF EXISTS ew_check_bench")
-            admin.execute("CREATE DATABASE ew_check_bench")
-    except psycopg.OperationalError as exc:
-        print(f"PostgreSQL: skipped ({exc})")
-        return
-    try:
+    with scratch_postgres(args.pg_url, "ew_check_bench") as url:
+        if url is None:
+            return
         with tempfile.TemporaryDirectory() as tmp:
-            settings = load(args.pg_url.rsplit("/", 1)[0] + "/ew_check_bench", folder, Path(tmp))
+            settings = load(url, folder, Path(tmp))
             timed_check(settings, as_of)
             pg_s, pg_agg, ours = timed_check(settings, as_of)
         _report("PostgreSQL", pg_s, pg_agg, duck_s, ours, duck, goal="")
-    finally:
-        with psycopg.connect(dsn, autocommit=True) as admin:
-            admin.execute("DROP DATABASE IF EXISTS ew_check_bench WITH (FORCE)")
 
 
 def _report(name: str, seconds: float, aggregation: float, floor: float, ours: dict, duck: dict, goal: str) -> None:

@@ -90,14 +90,11 @@ def floor_sqlite(folder: Path, keyed: bool = False) -> float:
 
 def floor_postgres(folder: Path, url: str, keyed: bool = False) -> float:
     import psycopg
+    from scratch_pg import scratch_postgres
 
-    dsn = url.replace("postgresql+psycopg://", "postgresql://")
     total = 0.0
-    with psycopg.connect(dsn, autocommit=True) as admin:
-        admin.execute("DROP DATABASE IF EXISTS ew_bench_floor")
-        admin.execute("CREATE DATABASE ew_bench_floor")
-    try:
-        with psycopg.connect(dsn.rsplit("/", 1)[0] + "/ew_bench_floor") as conn:
+    with scratch_postgres(url, "ew_bench_floor") as scratch:
+        with psycopg.connect(scratch.replace("postgresql+psycopg://", "postgresql://")) as conn:
             for name in FILES:
                 start = time.perf_counter()
                 header, rows = _rows(folder, name)
@@ -109,9 +106,6 @@ def floor_postgres(folder: Path, url: str, keyed: bool = False) -> float:
                         copy.write_row(row)
                 conn.commit()
                 total += time.perf_counter() - start
-    finally:
-        with psycopg.connect(dsn, autocommit=True) as admin:
-            admin.execute("DROP DATABASE IF EXISTS ew_bench_floor WITH (FORCE)")
     return total
 
 
@@ -148,21 +142,12 @@ def main() -> None:
     _report("SQLite", sqlite, floor_sqlite(folder), floor_sqlite(folder, keyed=True),
             "CSV read + sqlite3 executemany, one transaction")
 
-    import psycopg
+    from scratch_pg import scratch_postgres
 
-    dsn = args.pg_url.replace("postgresql+psycopg://", "postgresql://")
-    try:
-        with psycopg.connect(dsn, autocommit=True) as admin:
-            admin.execute("DROP DATABASE IF EXISTS ew_bench")
-            admin.execute("CREATE DATABASE ew_bench")
-    except psycopg.OperationalError as exc:
-        print(f"PostgreSQL: skipped ({exc})")
-        return
-    try:
-        pg = run_child(args.pg_url.rsplit("/", 1)[0] + "/ew_bench", folder)
-    finally:
-        with psycopg.connect(dsn, autocommit=True) as admin:
-            admin.execute("DROP DATABASE IF EXISTS ew_bench WITH (FORCE)")
+    with scratch_postgres(args.pg_url, "ew_bench") as url:
+        if url is None:
+            return
+        pg = run_child(url, folder)
     _report("PostgreSQL", pg, floor_postgres(folder, args.pg_url), floor_postgres(folder, args.pg_url, keyed=True),
             "CSV read + COPY")
 
