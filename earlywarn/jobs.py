@@ -100,27 +100,6 @@ class JobRunner:
         refresh_after_import(session_factory=lambda: Session(self.engine, expire_on_commit=False),
                              settings=self.settings, today=local_today())
 
-    def _rescore(self, *, session_factory) -> None:
-        """New data changes the risk: score today's projects again (the warnings service keeps one per project)."""
-        from earlywarn.scoring import run_scoring
-
-        with session_factory() as session:
-            run_scoring(session=session, settings=self.settings, as_of=local_today())
-
-    def _remind(self, *, session_factory) -> int:
-        """The case clocks' daily reminders to each assignee (rows they see on their case list)."""
-        from earlywarn.case_clock import send_daily_reminders
-
-        with session_factory() as session:
-            return send_daily_reminders(session=session, today=local_today())
-
-    def _watch(self, *, session_factory) -> int:
-        """The retaliation watch over open cases' claimants (protected flags and reminders to their mediators)."""
-        from earlywarn.retaliation import watch_cases
-
-        with session_factory() as session:
-            return watch_cases(session=session, today=local_today(), pay_day=self.settings.pay_day).raised
-
     def start_daily_scoring(self, hour: int = 6) -> threading.Thread:
         """Score every morning at ``hour`` (Asia/Shanghai), then send the day's case reminders and run the
         retaliation watch, on a daemon thread of this process."""
@@ -135,18 +114,10 @@ class JobRunner:
                     target += timedelta(days=1)
                 if self._stop.wait((target - now).total_seconds()):
                     return
-                try:
-                    self._rescore(session_factory=lambda: Session(self.engine, expire_on_commit=False))
-                except Exception:  # a failed night must not stop tomorrow's run
-                    log.exception("daily scoring failed")
-                try:
-                    self._remind(session_factory=lambda: Session(self.engine, expire_on_commit=False))
-                except Exception:  # reminders are re-derived from the deadlines tomorrow
-                    log.exception("daily case reminders failed")
-                try:
-                    self._watch(session_factory=lambda: Session(self.engine, expire_on_commit=False))
-                except Exception:  # flags not raised today are raised tomorrow
-                    log.exception("daily retaliation watch failed")
+                from earlywarn.after_import import refresh_daily
+
+                refresh_daily(session_factory=lambda: Session(self.engine, expire_on_commit=False),
+                              settings=self.settings, today=local_today())
 
         thread = threading.Thread(target=loop, name="earlywarn-daily-scoring", daemon=True)
         thread.start()
