@@ -116,7 +116,7 @@ def _score_in_worker(settings: dict, day: date) -> list[tuple[list, list]]:
     from earlywarn.services_common import open_session
 
     s = Settings(**settings)
-    with open_session(s) as session:
+    with open_session(s, upgrade=False) as session:  # the parent imported into it: the schema is current
         codes = dict(session.exec(select(Project.id, Project.code)).all())
         return score_rows(session=session, settings=s, ruleset=cached_rules(s.rules_dir),
                           model=load_risk_model(s.model_dir, s.risk_model), day=day, codes=codes)

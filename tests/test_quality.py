@@ -23,8 +23,13 @@ from earlywarn.train_risk import county_dataset
 
 
 @pytest.fixture(scope="module")
-def dataset(tmp_path_factory):
-    return county_dataset(31, 0.3, tmp_path_factory.mktemp("quality"), mechanism="grievance", vary_forms=True)
+def county_dir(tmp_path_factory):
+    return tmp_path_factory.mktemp("quality")
+
+
+@pytest.fixture(scope="module")
+def dataset(county_dir):
+    return county_dataset(31, 0.3, county_dir, mechanism="grievance", vary_forms=True)
 
 
 def _split(ds):
@@ -54,13 +59,22 @@ def test_shuffled_labels_fall_to_the_base_rate(dataset):
     assert abs(np.mean(found) - base) < 0.04, (found, base)
 
 
-def test_rows_are_onsets_only_and_labels_look_ahead_only(dataset):
-    """A project in a dispute within the horizon before a week is not a row of that week; a label never
-    looks further than the horizon."""
-    assert len(dataset.y) == len(dataset.weeks) == len(dataset.codes) == len(dataset.x)
-    assert set(np.unique(dataset.y)) == {0, 1}
+def test_rows_are_onsets_only_and_labels_look_ahead_only(dataset, county_dir):
+    """Against the simulator's truth: a project in a dispute within the 8 weeks before a week is not a row of that
+    week, and a row is positive exactly when a dispute starts within the 8 weeks after it."""
+    from datetime import timedelta
+
+    from earlywarn.train_risk import HORIZON, read_truth
+
+    truth = read_truth(county_dir / "seed31-grievance" / "truth" / "disputes.csv")
+    assert sum(len(v) for v in truth.values()) >= 5
     keys = list(zip(dataset.weeks, dataset.codes, strict=True))
-    assert len(set(keys)) == len(keys)  # one row per project and week
+    assert len(set(keys)) == len(keys) == len(dataset.y)  # one row per project and week
+    for (week, code), label in zip(keys, dataset.y, strict=True):
+        dates = truth.get(code, [])
+        assert not any(week - HORIZON < d <= week for d in dates), (week, code)
+        assert label == int(any(week < d <= week + HORIZON for d in dates)), (week, code)
+    assert HORIZON == timedelta(weeks=8) and set(np.unique(dataset.y)) == {0, 1}
 
 
 def test_full_scorer_beats_rules_and_the_naive_baseline_on_an_unseen_county(tmp_path):
