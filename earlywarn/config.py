@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     # Who signs a rectification notice (the notice is an official Chinese document in any UI language).
     notice_issuer: str = "安吉县住房和城乡建设局"
     report_window_days: int = Field(default=30, ge=1, le=365)
+    # How long an escalation or emergency report keeps a project red whatever the model says (see scoring.py).
+    floor_fresh_days: int = Field(default=7, ge=1, le=365)
     mediator_capacity_per_week: int = Field(default=10, ge=1)
     # Re-score every morning inside the web process (one process; past one machine, run `earlywarn score` from
     # the host's scheduler instead and set this to false).

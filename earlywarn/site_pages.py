@@ -135,7 +135,8 @@ def api_site_risk(request: Request, code: str, session: SessionDep, settings: Se
         raise HTTPException(status_code=404, detail=_("没有这个项目"))
     r = found.reasons
     return {"project_code": code, "as_of": day.isoformat(), "probability": found.score, "level": found.level or "none",
-            "model_level": r.get("model_level") or "none", "floor": r.get("floor"), "summary": r.get("summary"),
+            "model_level": r.get("model_level") or "none", "floor": r.get("floor"), "floor_note": r.get("floor_note"),
+            "summary": r.get("summary"),
             "rules": r.get("rules", []), "factors": r.get("factors", []),
             "model": getattr(request.app.state.risk_model, "version", None)}
 

@@ -6,9 +6,11 @@ that no identifier or date column enters the matrix, and that later data changes
   answer away by construction.
 * Trained on the first half of the weeks, the model ranks the second half far above the base rate (a
   temporal split: the future is never seen in training).
-* On a county the shipped model never saw, run by a dispute mechanism family it was not trained on, the full
-  scorer beats the rules alone, the model alone and the naive baseline (the most days overdue) on average
-  precision and on the weekly top-K, as ``earlywarn evaluate`` prints it.
+* On a county the shipped model never saw (a seed never used in training), the full scorer beats the rules
+  alone and the naive baseline (the most days overdue) on average precision and on the weekly top-K, as
+  ``earlywarn evaluate`` prints it, and is no worse than the model alone. A county this small (15 months at
+  scale 0.3) has too few fresh escalation reports for the red floors to lift anything: the claim that the
+  full scorer beats the model alone is measured on three larger counties by bench/quality_bench.py.
 """
 
 from __future__ import annotations
@@ -101,7 +103,10 @@ def test_full_scorer_beats_rules_and_the_naive_baseline_on_an_unseen_county(tmp_
     for other in ("rules", "naive"):
         assert f["full"].average_precision > 1.5 * f[other].average_precision
         assert f["full"].precision_top_k > f[other].precision_top_k
-    # the floors (escalation, collective reports, criminal thresholds) cost the ranking nothing
-    assert f["full"].average_precision >= f["model"].average_precision - 0.02
+    # The red floors (fresh escalation and emergency reports) cost the ranking next to nothing here (0.586 against
+    # 0.589: two floored rows, neither followed by a dispute); on the larger counties of bench/quality_bench.py
+    # they lift it above the model alone.
+    assert f["full"].average_precision >= f["model"].average_precision - 0.005
+    assert f["full"].precision_top_k >= f["model"].precision_top_k
     assert f["full"].average_precision > 3 * ev.base_rate
     assert f["full"].warned_14d >= 0.5  # most disputes warned at least two weeks ahead

@@ -56,6 +56,40 @@ def test_escalation_makes_a_project_red_whatever_the_model_says(session, setting
     assert "信息员报告有激化信号" in by_code[P2].reasons["summary"]
 
 
+@pytest.mark.parametrize(("report_day", "red"), [("2025-03-26 09:00", True),  # the 7th day back, as-of day included
+                                                  ("2025-03-25 23:30", False), ("2025-03-05 10:00", False)])
+def test_the_escalation_floor_needs_a_fresh_report(session, settings, tmp_path, report_day, red):
+    """R22 fires on the reports of the last 30 days, but makes the site red only while the report is at most
+    ``floor_fresh_days`` (7) old; a stale one is still listed as a rule hit, with a note why it sets no floor."""
+    reports = [["R-9", report_day, "", "孝丰镇", P2, "", "工人说明天要去堵政府大门讨薪", "", ""]]
+    import_county(session, settings, tmp_path / "county", reports=reports, **COUNTY)
+    scores = score_projects(session=session, settings=settings, ruleset=load_rules(settings.rules_dir), model=None,
+                            as_of=AS_OF)
+    p2 = {_codes(session)[s.project_id]: s for s in scores}[P2]
+    assert "reports.escalation_signal" in reason_codes(p2)
+    if red:
+        assert p2.level == "red" and p2.reasons["floor"] == "red" and "floor_note" not in p2.reasons
+    else:
+        assert p2.level is None and p2.reasons["floor"] is None
+        assert p2.reasons["floor_note"] == "出现激化信号的报告已超过 7 天且未再出现，不再设定最低等级（仍列为规则命中）"
+
+
+def test_an_emergency_crowd_report_floors_red_only_while_fresh(session, settings, tmp_path):
+    """R21's 30-worker line is the other red floor; the 10-worker line and the criminal thresholds are not."""
+    reports = [["R-1", "2025-03-31 08:00", "", "孝丰镇", P2, "", "三十多个工人工资没发", "35", ""],
+               ["R-2", "2025-03-31 09:00", "", "孝丰镇", P3, "", "十几个工人工资没发", "12", ""]]
+    import_county(session, settings, tmp_path / "county", reports=reports, **COUNTY)
+    ruleset = load_rules(settings.rules_dir)
+    scores = {_codes(session)[s.project_id]: s for s in score_projects(
+        session=session, settings=settings, ruleset=ruleset, model=None, as_of=AS_OF)}
+    assert scores[P2].level == "red" and "reports.collective_emergency" in reason_codes(scores[P2])
+    assert "reports.collective_dispute" in reason_codes(scores[P3]) and scores[P3].level is None
+    [later] = score_projects(session=session, settings=settings, ruleset=ruleset, model=None, as_of=date(2025, 4, 8),
+                             project_ids=[scores[P2].project_id])  # eight days on, the same report
+    assert "reports.collective_emergency" in reason_codes(later) and later.level is None
+    assert later.reasons["floor_note"].startswith("群体性事件风险（30 人以上）的报告已超过 7 天")
+
+
 def test_model_probability_levels_and_group_factors(session, settings, county, tiny_model):
     scores = score_projects(session=session, settings=settings, ruleset=load_rules(settings.rules_dir),
                             model=tiny_model, as_of=AS_OF)
