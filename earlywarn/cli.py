@@ -196,8 +196,8 @@ def import_cmd(
         "--no-score", help="导入后不重新评分、不做打击报复监测 / skip scoring and the watch afterwards")] = False,
 ) -> None:
     """导入住建局与平台的数据文件 / import roster, attendance, payroll, project and report files."""
+    from earlywarn.file_kinds import KINDS
     from earlywarn.importer import describe, import_paths
-    from earlywarn.readers import KINDS
     from earlywarn.services_common import open_session
 
     if kind is not None and kind not in KINDS:

@@ -11,9 +11,9 @@ from pydantic import BaseModel
 from earlywarn import overview
 from earlywarn.deps import CsrfForm, SessionDep, SettingsDep, load_auth, require_roles, verify_csrf_header
 from earlywarn.enums import Role
+from earlywarn.file_kinds import KINDS
 from earlywarn.i18n import gettext as _
 from earlywarn.import_jobs import Upload, UploadError, job_status, rejected_file, start_import_job
-from earlywarn.readers import KINDS
 from earlywarn.tables import UserAccount
 from earlywarn.templating import render as _render
 

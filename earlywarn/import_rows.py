@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from earlywarn.file_kinds import KINDS
 from earlywarn.identity import (
     InvalidValue,
     id_birth_date,
@@ -33,7 +34,6 @@ from earlywarn.parsing import (
     parse_period,
     parse_text,
 )
-from earlywarn.readers import KINDS
 
 SUBCONTRACT_KINDS = {
     "专业分包": "specialist", "劳务分包": "labour", "再分包": "sub_subcontract", "班组": "team",

@@ -24,12 +24,14 @@ from earlywarn.artifacts import file_sha256
 from earlywarn.audit import record_audit
 from earlywarn.config import Settings, local_today
 from earlywarn.db import utcnow
+from earlywarn.file_format import FileFormatError, sniff_format
+from earlywarn.file_kinds import KINDS
 from earlywarn.identity import InvalidValue
 from earlywarn.import_rows import FAST_PATHS, KIND_ORDER, VALIDATORS, Lookups, RowError, RowRejected
 from earlywarn.import_writers import WRITERS, InFileChecks, Writer, load_lookups
 from earlywarn.orgs import township_names
 from earlywarn.privacy import Vault
-from earlywarn.readers import KINDS, FileFormatError, TableReader, sniff_format
+from earlywarn.readers import TableReader
 from earlywarn.tables import ImportBatch, UserAccount
 
 MAX_ERRORS_KEPT = 1000

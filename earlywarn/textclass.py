@@ -27,7 +27,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.svm import LinearSVC
 
 from earlywarn.artifacts import file_sha256, library_versions
-from earlywarn.readers import FileFormatError, open_csv_text, sniff_format
+from earlywarn.file_format import FileFormatError, open_csv_text, sniff_format
 from earlywarn.rules import find_escalation
 
 CATEGORIES = ("wage_arrears", "injury", "social_insurance", "dismissal", "overtime_hours", "safety", "other")

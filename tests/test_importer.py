@@ -25,11 +25,11 @@ from typer.testing import CliRunner
 from earlywarn import importer
 from earlywarn.audit import verify_chain
 from earlywarn.cli import app
+from earlywarn.file_kinds import KINDS
 from earlywarn.import_rows import KIND_ORDER
 from earlywarn.import_writers import AttendanceWriter
 from earlywarn.importer import MAX_ERRORS_KEPT, FileResult, import_file, import_paths
 from earlywarn.privacy import Vault
-from earlywarn.readers import KINDS
 from earlywarn.tables import (
     Attendance,
     AuditLog,

@@ -11,18 +11,11 @@ import openpyxl
 import pytest
 from stdnum.cn import ric
 
+from earlywarn.file_format import FileFormatError, detect_encoding, open_csv_text, sniff_format
+from earlywarn.file_kinds import KINDS, column_letter, kind_of
 from earlywarn.identity import InvalidValue, normalize_id_number
 from earlywarn.parsing import parse_date, parse_hours_centi, parse_money_fen
-from earlywarn.readers import (
-    KINDS,
-    FileFormatError,
-    column_letter,
-    detect_encoding,
-    kind_of,
-    open_csv_text,
-    read_table,
-    sniff_format,
-)
+from earlywarn.readers import read_table
 
 ID1 = "330523198001010011"
 ID2 = "33052319800101002X"

@@ -15,7 +15,7 @@ from sklearn.base import clone
 from sklearn.exceptions import NotFittedError
 from sklearn.utils.validation import check_is_fitted
 
-from earlywarn.readers import FileFormatError
+from earlywarn.file_format import FileFormatError
 from earlywarn.rules import load_escalation_phrases
 from earlywarn.textclass import (
     CATEGORIES,
