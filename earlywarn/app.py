@@ -47,8 +47,14 @@ def create_app(settings: Settings | None = None, *, upgrade: bool = True) -> Fas
         app.state.analyser = load_analyser(settings.model_dir, settings.rules_dir)
         app.state.risk_model = load_risk_model(settings.model_dir, settings.risk_model)  # the same for the risk model
         app.state.ratelimiter = RateLimiter(settings.redis_url)
-        recover_interrupted(app.state.engine)
-        app.state.jobs = JobRunner(settings=settings, engine=app.state.engine)
+        if settings.job_queue == "redis":
+            from earlywarn.job_queue import QueuedJobs
+
+            # No recovery here: a worker on another machine may be running those batches (job_queue.py).
+            app.state.jobs = QueuedJobs(settings=settings, engine=app.state.engine)
+        else:
+            recover_interrupted(app.state.engine)
+            app.state.jobs = JobRunner(settings=settings, engine=app.state.engine)
         if settings.daily_scoring:
             app.state.jobs.start_daily_scoring(hour=settings.daily_scoring_hour)
         yield

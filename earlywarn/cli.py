@@ -396,6 +396,28 @@ def serve(host: Host = "127.0.0.1", port: Port = 8000) -> None:
 
 
 @app.command()
+def worker(
+    threads: Annotated[int, typer.Option(min=1, max=16, help="同时运行的导入任务数 / concurrent jobs")] = 1,
+) -> None:
+    """运行导入任务队列的工作进程（EARLYWARN_JOB_QUEUE=redis）；Ctrl-C 或 SIGTERM 在完成手头任务后退出 /
+    run queued import jobs until interrupted."""
+    from earlywarn.job_queue import QueueSettingsError, serve
+
+    settings = get_settings()
+    if settings.job_queue != "redis":
+        err.print("[red]任务队列未启用：请设置 EARLYWARN_JOB_QUEUE=redis 和 EARLYWARN_REDIS_URL "
+                  "（默认由网页进程自己在后台导入，无需工作进程）[/red]")
+        raise typer.Exit(2)
+    try:
+        err.print(f"导入任务工作进程已启动（{threads} 个线程，队列 {settings.job_namespace}:imports）")
+        serve(settings, threads=threads)
+    except QueueSettingsError as exc:
+        err.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+    err.print("工作进程已退出")
+
+
+@app.command()
 def demo(host: Host = "127.0.0.1", port: Port = 8000,
          no_serve: Annotated[bool, typer.Option("--no-serve", help="只准备数据，不启动服务")] = False) -> None:
     """模拟一个小县、导入、创建各角色演示账号并启动服务；可重复运行 / prepare demo data and serve."""

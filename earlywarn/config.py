@@ -6,6 +6,7 @@ import base64
 import hashlib
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import Field
@@ -48,6 +49,10 @@ class Settings(BaseSettings):
     # learnt from outcomes (``earlywarn train --from-db`` writes ``outcomes-risk-*``) is served only when named.
     risk_model: str | None = None
     redis_url: str | None = None
+    # Where import jobs run: "thread" inside the web process (one machine), or "redis" — a Dramatiq queue on
+    # redis_url, consumed by `earlywarn worker` processes (several machines sharing data_dir and the database).
+    job_queue: Literal["thread", "redis"] = "thread"
+    job_namespace: str = "earlywarn"  # the queue's and the progress keys' prefix in Redis
     upload_max_bytes: int = 200 * 1024 * 1024
 
     def resolved_secret(self) -> bytes:

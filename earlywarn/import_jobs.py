@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 
 from earlywarn.config import Settings
 from earlywarn.enums import Role
-from earlywarn.jobs import JobRunner
+from earlywarn.jobs import Jobs
 from earlywarn.privacy import Vault
 from earlywarn.tables import ImportBatch, UserAccount
 
@@ -37,7 +37,7 @@ def safe_name(filename: str, index: int) -> str:
     return f"{index:02d}-{base}"
 
 
-def start_import_job(*, session: Session, settings: Settings, runner: JobRunner, uploads: list[Upload],
+def start_import_job(*, session: Session, settings: Settings, runner: Jobs, uploads: list[Upload],
                      kind: str | None, skip_invalid: bool, user: UserAccount) -> str:
     if not uploads:
         raise UploadError("请选择要上传的文件")
@@ -82,7 +82,7 @@ def visible_batches(*, session: Session, job_id: str, user: UserAccount) -> list
     return list(session.exec(q))
 
 
-def job_status(*, session: Session, runner: JobRunner, job_id: str, user: UserAccount) -> dict | None:
+def job_status(*, session: Session, runner: Jobs, job_id: str, user: UserAccount) -> dict | None:
     batches = visible_batches(session=session, job_id=job_id, user=user)
     if not batches:
         return None
