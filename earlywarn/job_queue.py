@@ -10,6 +10,9 @@ delivered again once the broker's heartbeat times out; ``run_import`` skips the 
 the import is idempotent, so the job simply completes. That is also why the web process does not mark
 ``running`` batches failed at start-up in this mode: a worker elsewhere may be running them.
 
+The morning refresh (scores, reminders, the retaliation watch) runs in the workers too, claimed in Redis by
+one of them a day, not in every web process.
+
 Dramatiq rather than a hand-written Redis list: acknowledgement, redelivery after a worker's death, time
 limits and graceful shutdown are what a queue is for (shared/reference/eco-reliability.md §7).
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+from datetime import date
 from pathlib import Path
 
 import dramatiq
@@ -117,8 +121,9 @@ class QueuedJobs:
             "skip_invalid": skip_invalid, "user_id": user_id})
         return self.broker.enqueue(message)
 
-    def start_daily_scoring(self, hour: int = 6) -> threading.Thread:
-        return start_daily_refresh(engine=self.engine, settings=self.settings, hour=hour, stop=self._stop)
+    def start_daily_scoring(self, hour: int = 6) -> None:
+        """Nothing in a web process: the workers run the morning refresh, one of them a day (:func:`serve`)."""
+        return None
 
     def shutdown(self) -> None:
         self._stop.set()
@@ -126,9 +131,15 @@ class QueuedJobs:
         self.client.close()
 
 
+def claim_daily(client: redis.Redis, namespace: str, day: date, who: str) -> bool:
+    """True for the first process to ask for ``day``'s morning refresh; the claim outlives the day."""
+    return bool(client.set(f"{namespace}:daily:{day.isoformat()}", who, nx=True, ex=36 * 3600))
+
+
 def serve(settings: Settings, *, threads: int = 1, stop: threading.Event | None = None) -> None:
     """``earlywarn worker``: consume import jobs until SIGINT/SIGTERM (or ``stop``), then finish the job in hand
-    and exit. Runs no migrations: the web process upgrades the database at its start."""
+    and exit; with ``daily_scoring``, also the morning refresh, which one worker a day runs. Runs no
+    migrations: the web process upgrades the database at its start."""
     from earlywarn.db import make_engine
 
     engine = make_engine(settings)
@@ -151,6 +162,9 @@ def serve(settings: Settings, *, threads: int = 1, stop: threading.Event | None 
             signal.signal(sig, lambda *_: stop.set())
     worker = dramatiq.Worker(broker, worker_threads=threads, queues={QUEUE}, worker_timeout=500)
     worker.start()
+    if settings.daily_scoring:
+        start_daily_refresh(engine=engine, settings=settings, hour=settings.daily_scoring_hour, stop=stop,
+                            claim=lambda day: claim_daily(client, settings.job_namespace, day, broker.broker_id))
     try:
         stop.wait()
     finally:

@@ -11,9 +11,10 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -121,9 +122,11 @@ def run_import(*, engine: Engine, settings: Settings, job_id: str, folder: Path,
                          today=local_today())
 
 
-def start_daily_refresh(*, engine: Engine, settings: Settings, hour: int, stop: threading.Event) -> threading.Thread:
+def start_daily_refresh(*, engine: Engine, settings: Settings, hour: int, stop: threading.Event,
+                        claim: Callable[[date], bool] | None = None) -> threading.Thread:
     """Score every morning at ``hour`` (Asia/Shanghai), then send the day's case reminders and run the
-    retaliation watch, on a daemon thread of this process (until ``stop`` is set)."""
+    retaliation watch, on a daemon thread of this process (until ``stop`` is set). With several processes,
+    ``claim(day)`` lets only the first of them run a day's refresh (job_queue.claim_daily)."""
 
     def loop() -> None:
         from earlywarn.config import LOCAL_TZ
@@ -137,8 +140,11 @@ def start_daily_refresh(*, engine: Engine, settings: Settings, hour: int, stop: 
                 return
             from earlywarn.after_import import refresh_daily
 
+            today = local_today()
+            if claim is not None and not claim(today):
+                continue
             refresh_daily(session_factory=lambda: Session(engine, expire_on_commit=False), settings=settings,
-                          today=local_today())
+                          today=today)
 
     thread = threading.Thread(target=loop, name="earlywarn-daily-scoring", daemon=True)
     thread.start()

@@ -19,7 +19,7 @@ import pytest
 import redis
 from sqlmodel import select
 
-from earlywarn.job_queue import QueuedJobs, QueueSettingsError, RedisProgress, serve
+from earlywarn.job_queue import QueuedJobs, QueueSettingsError, RedisProgress, claim_daily, serve
 from earlywarn.jobs import JobState, run_import
 from earlywarn.tables import ImportBatch, Project
 from tests.conftest import csrf_of, login
@@ -155,6 +155,16 @@ def test_a_job_delivered_twice_does_not_redo_a_finished_file(settings, engine, s
     session.refresh(batch)
     assert (batch.status, batch.rows_imported) == ("succeeded", 2)  # not turned into "duplicate"
     assert len(session.exec(select(ImportBatch)).all()) == 1
+
+
+def test_one_worker_a_day_runs_the_morning_refresh(queued, redis_client):
+    from datetime import date
+
+    day = date(2026, 11, 28)
+    claims = [claim_daily(redis_client, queued.job_namespace, day, who) for who in ("w1", "w2", "w1")]
+    assert claims == [True, False, False]
+    assert claim_daily(redis_client, queued.job_namespace, date(2026, 11, 29), "w2") is True
+    assert redis_client.get(f"{queued.job_namespace}:daily:2026-11-28") == b"w1"
 
 
 def test_the_queue_needs_a_redis_url(settings):
