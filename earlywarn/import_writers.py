@@ -13,7 +13,7 @@ from typing import Any
 import networkx as nx
 from sqlmodel import Session, select
 
-from earlywarn.balances import refresh_month_summary
+from earlywarn.balances import refresh_month_summary, refresh_payroll_summary
 from earlywarn.bulk import bulk_upsert
 from earlywarn.identity import mask_id_number, mask_phone
 from earlywarn.import_rows import (
@@ -249,7 +249,7 @@ class SubcontractWriter(Writer):
 
 
 class _SummaryKeeper(Writer):
-    """Attendance and rosters (the daily wage) feed the monthly attendance summary of their projects."""
+    """Attendance and rosters (the daily wage) feed the worker-month summary of their projects."""
 
     def __init__(self, **kw):
         super().__init__(**kw)
@@ -296,10 +296,14 @@ class AttendanceWriter(_SummaryKeeper):
                            ("project_id", "work_date", "worker_id"), ("hours_centi",))
 
 
-class PayrollWriter(Writer):
+class PayrollWriter(_SummaryKeeper):
     streaming = True
 
+    def finish(self) -> None:
+        refresh_payroll_summary(session=self.session, project_ids=self.projects)
+
     def write(self, records: list[PayrollRecord]) -> int:
+        self.projects.update(r.project_id for r in records)
         return bulk_upsert(self.session, "payroll_payment",
                            ("project_id", "worker_id", "period", "amount_due_fen", "amount_paid_fen", "pay_date",
                             "channel"),

@@ -182,10 +182,13 @@ class Attendance(SQLModel, table=True):
 
 
 class AttendanceMonth(SQLModel, table=True):
-    """Attendance summed per worker-month, kept by the importer (derived data, rebuilt per project).
+    """Attendance and payroll summed per worker-month, kept by the importer (derived data, rebuilt per project
+    after attendance, roster and payroll files).
 
-    The wage check reads whole months from here and only the as-of date's own month from ``attendance``:
-    a county check then aggregates tens of thousands of rows instead of a million."""
+    A worker-month whose data all lies on or before a check's as-of date (``last_data_day``) is exactly its row
+    here: the wage check reads such rows as they are and sums only the others (the as-of month while later days
+    exist, months paid after the date) from ``attendance`` and ``payroll_payment``. A month with payments but no
+    attendance has a row with no days and no first or last day."""
 
     __tablename__ = "attendance_month"
     __table_args__ = (UniqueConstraint("project_id", "period", "worker_id"),)
@@ -193,10 +196,21 @@ class AttendanceMonth(SQLModel, table=True):
     project_id: int = Field(foreign_key="project.id")
     worker_id: int = Field(foreign_key="worker.id")
     period: str = Field(max_length=7)
-    earned_x800: int = Field(sa_type=BigInteger)  # Σ daily_wage_fen × hours_centi (÷ 800 = fen)
-    days: int
-    first_day: date
-    last_day: date
+    earned_x800: int = Field(default=0, sa_type=BigInteger)  # Σ daily_wage_fen × hours_centi (÷ 800 = fen)
+    days: int = 0
+    first_day: date | None = None
+    last_day: date | None = None
+    paid_fen: int = _fen(default=0)
+    payments: int = 0
+    paid_cash_fen: int = _fen(default=0)
+    paid_team_leader_fen: int = _fen(default=0)
+    paid_outside_special_account_fen: int = _fen(default=0)
+    payments_outside_special_account: int = 0
+    payments_without_channel: int = 0
+    last_pay_date: date | None = None
+    # The later of last_day and last_pay_date: as of this day or after, the row is the worker-month's figures.
+    # The index finds the few rows that are not, as of a date.
+    last_data_day: date = Field(index=True)
 
 
 class PayrollPayment(SQLModel, table=True):

@@ -1,6 +1,7 @@
 """Worker-month balances (earlywarn.balances): hand-computed figures of a tiny county imported through the
 importer, the summary / partial-month split, the pay day, and hypothesis properties (owed = earned − paid,
 a payment never raises what is owed, data after the as-of date changes nothing, earned computed independently).
+tests/test_month_summary.py holds the summary path equal to summing the raw tables.
 
 The hand-built tests run on SQLite and PostgreSQL (conftest); the properties run on one SQLite file.
 """
@@ -200,12 +201,12 @@ def test_partial_as_of_month_counts_only_days_up_to_the_as_of_date(session, coun
     (summary,) = session.exec(select(AttendanceMonth).where(AttendanceMonth.worker_id == ids[WE])).all()
     assert (summary.period, summary.earned_x800, summary.days, summary.first_day, summary.last_day) == (
         "2025-03", 20 * 30000 * 800, 20, date(2025, 3, 1), date(2025, 3, 20))
-    # … but as of 03-10 only ten days count.
+    # … but as of 03-10 only ten days count (summed from attendance: the month has later days).
     mid = months_of(session, date(2025, 3, 10))[key]
     assert (mid.earned_fen, mid.attended_days, mid.first_day, mid.last_day) == (300000, 10, date(2025, 3, 1),
                                                                               date(2025, 3, 10))
-    end = months_of(session, date(2025, 3, 31))[key]  # from attendance (the as-of month)
-    nxt = months_of(session, date(2025, 4, 1))[key]  # from the summary (a whole earlier month)
+    end = months_of(session, date(2025, 3, 31))[key]  # the as-of month, complete: the summary row as it is
+    nxt = months_of(session, date(2025, 4, 1))[key]  # a whole earlier month: the summary row as it is
     assert (end.earned_fen, end.attended_days) == (nxt.earned_fen, nxt.attended_days) == (600000, 20)
     assert (end.first_day, end.last_day) == (nxt.first_day, nxt.last_day) == (date(2025, 3, 1), date(2025, 3, 20))
     # The first day of the month, and the day before the first attendance.

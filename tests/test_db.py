@@ -14,7 +14,7 @@ from earlywarn.tables import AuditLog, UserAccount, metadata
 
 
 def test_migrations_reach_head_and_match_the_tables(settings, engine):
-    assert current_revision(settings) == "0005"
+    assert current_revision(settings) == "0006"
     names = set(inspect(engine).get_table_names())
     assert set(metadata.tables) <= names
     command.check(alembic_config(settings))  # raises if tables.py and the migrations drift apart
