@@ -15,6 +15,7 @@ from sqlmodel import Session, select
 
 from earlywarn.balances import refresh_month_summary, refresh_payroll_summary
 from earlywarn.bulk import bulk_upsert
+from earlywarn.file_kinds import KINDS
 from earlywarn.identity import mask_id_number, mask_phone
 from earlywarn.import_rows import (
     OVERPAY_FACTOR,
@@ -32,7 +33,6 @@ from earlywarn.import_rows import (
 )
 from earlywarn.informants import register_informant
 from earlywarn.privacy import Vault
-from earlywarn.readers import KINDS
 from earlywarn.tables import Company, Informant, Project, Report, RosterEntry, Subcontract, Worker
 
 
