@@ -20,7 +20,7 @@ import argparse
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,21 +42,18 @@ def main() -> None:
     from earlywarn.config import Settings
     from earlywarn.evaluation import attach_components, evaluate, read_backtest, read_truth
     from earlywarn.simulation import simulate_county
-    from earlywarn.simulation.calendar import _add_months
-
-    # the last scoring date: the simulation's last day (rows whose horizon runs past it go unlabelled)
-    end = _add_months(date(2024, 7, 1), args.months) - timedelta(days=1)
     verdicts = []
     for seed, mechanism in COUNTIES:
         with tempfile.TemporaryDirectory() as tmp:
             work = Path(tmp)
             t = time.perf_counter()
-            simulate_county(work / "county", seed=seed, scale=args.scale, mechanism=mechanism, vary_forms=True,
-                            months=args.months)
+            summary = simulate_county(work / "county", seed=seed, scale=args.scale, mechanism=mechanism,
+                                      vary_forms=True, months=args.months)
             settings = Settings(database_url=f"sqlite:///{work / 'bt.db'}", data_dir=work, secret_key="bench")
             out = work / "bt.csv"
+            # up to the simulation's last day (rows whose horizon runs past it go unlabelled)
             run_backtest(settings=settings, data_dir=work / "county", out=out, workers=args.workers,
-                         days=scoring_dates(START, end, 7))
+                         days=scoring_dates(START, summary.end, 7))
             rows = read_backtest(out)
             attach_components(rows, work / "bt.components.csv")
             truth = read_truth(work / "county" / "truth" / "disputes.csv")

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from earlywarn import case_deadlines as cd
-from earlywarn.config import LOCAL_TZ
+from earlywarn.config import LOCAL_TZ, local_date
 from earlywarn.db import utcnow
 from earlywarn.enums import DeadlineKind as K
 from earlywarn.enums import ReferralBody, Role
@@ -114,7 +114,7 @@ def extend_mediation(*, session: Session, case: MediationCase, days: int, worker
                      ) -> MediationCase:
     """Extend the 15 days only with both parties' recorded consent (浙江省劳动人事争议调解仲裁条例 Art. 10)."""
     from earlywarn.case_states import MEDIATING
-    from earlywarn.cases import CaseConflict, CaseError, add_event, audit, claim, local_date
+    from earlywarn.cases import CaseConflict, CaseError, add_event, audit, claim
 
     worker_consent, employer_consent = worker_consent.strip(), employer_consent.strip()
     if case.status not in MEDIATING or case.accepted_at is None:

@@ -26,7 +26,7 @@ from earlywarn import case_deadlines as cd
 from earlywarn.agreement_docx import AgreementData, AgreementInstalment, AgreementParty, render_agreement_docx
 from earlywarn.case_states import FINAL, actions_from
 from earlywarn.case_timeline import read_evidence
-from earlywarn.config import local_today
+from earlywarn.config import local_date, local_today
 from earlywarn.deps import CsrfForm, SessionDep, SettingsDep, load_auth, require_roles
 from earlywarn.emergencies import open_for
 from earlywarn.enums import CaseSource, ReferralBody, ReportCategory, Role, TimelineKind
@@ -190,7 +190,7 @@ def agreement_data(session, case: MediationCase) -> AgreementData:
         facts=agreement.facts, terms=agreement.terms, performance_method=agreement.performance_method,
         instalments=[AgreementInstalment(i.seq, i.due_on, i.amount_fen, names.get(i.party_id))
                      for i in agreements.instalments_of(session=session, case=case)],
-        signed_on=cases.local_date(agreement.finalised_at),
+        signed_on=local_date(agreement.finalised_at),
         project=f"{project.name}（{project.code}）" if project else None)
 
 

@@ -7,7 +7,7 @@ Appends to the timeline do not conflict with anything and do not take the lock.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 
 from sqlalchemy import update
 from sqlalchemy.orm.attributes import set_committed_value
@@ -70,14 +70,6 @@ def add_event(session: Session, case: MediationCase, kind: str, actor: UserAccou
     event = CaseEvent(case_id=case.id, kind=kind, actor_id=actor.id if actor else None, body=body[:5000], data=data)
     session.add(event)
     return event
-
-
-def local_date(at: datetime) -> date:
-    return at.astimezone(LOCAL_TZ).date()
-
-
-def end_of(day: date) -> datetime:
-    return datetime.combine(day, time(23, 59, 59), LOCAL_TZ)
 
 
 # ------------------------------------------------------------------------------------------------ opening

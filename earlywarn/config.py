@@ -86,6 +86,11 @@ def local_today():
     return datetime.now(LOCAL_TZ).date()
 
 
+def local_date(moment):
+    """The day in Anji of an aware timestamp (stored in UTC): what "received on" means to a user."""
+    return moment.astimezone(LOCAL_TZ).date()
+
+
 @lru_cache
 def get_settings() -> Settings:
     return Settings()

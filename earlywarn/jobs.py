@@ -61,7 +61,7 @@ class Jobs(Protocol):
                       skip_invalid: bool, user_id: int | None) -> object: ...
 
 
-class _MemorySink:
+class MemorySink:
     def __init__(self, state: JobState):
         self.state = state
 
@@ -184,7 +184,7 @@ class JobRunner:
             self._states[job_id] = state
         return self._pool.submit(run_import, engine=self.engine, settings=self.settings, job_id=job_id,
                                  folder=folder, files=files, kind=kind, skip_invalid=skip_invalid, user_id=user_id,
-                                 sink=_MemorySink(state))
+                                 sink=MemorySink(state))
 
     def start_daily_scoring(self, hour: int = 6) -> threading.Thread:
         return start_daily_refresh(engine=self.engine, settings=self.settings, hour=hour, stop=self._stop)

@@ -12,7 +12,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from earlywarn.case_states import FINAL
-from earlywarn.cases import local_date
+from earlywarn.config import local_date
 from earlywarn.enums import PartyRole
 from earlywarn.settlement_ranges import PastCase, Precedent, precedent
 from earlywarn.tables import CaseAgreement, CaseParty, CaseTransition, MediationCase

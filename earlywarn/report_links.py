@@ -15,7 +15,7 @@ from typing import NamedTuple
 from sqlmodel import Session, select
 
 from earlywarn.audit import record_audit
-from earlywarn.config import LOCAL_TZ
+from earlywarn.config import local_date
 from earlywarn.db import utcnow
 from earlywarn.enums import ReportCategory, ReportStatus
 from earlywarn.incidents import WINDOW_DAYS, Incident, ReportNode, cluster_reports
@@ -57,10 +57,6 @@ def load_candidates(*, session: Session) -> LinkCandidates:
     candidates += [company_candidate(c.id, c.name, c.kind, sites.get(c.id, ()))
                    for c in session.exec(select(Company))]
     return LinkCandidates(CandidateIndex(make_candidates(candidates)), {p.code: p.id for p in projects})
-
-
-def local_date(moment: datetime) -> date:
-    return moment.astimezone(LOCAL_TZ).date()
 
 
 def _touch(report: Report, **analysis) -> None:

@@ -48,7 +48,7 @@ def may_see(user: UserAccount | None, case: MediationCase) -> bool:
 
 
 def _local_day(case: MediationCase) -> date:
-    from earlywarn.cases import local_date
+    from earlywarn.config import local_date
 
     return local_date(case.opened_at)
 

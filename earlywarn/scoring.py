@@ -9,16 +9,14 @@ moved the score most.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import select
 from sqlmodel import Session
 
 from earlywarn.balances import worker_months
-from earlywarn.config import LOCAL_TZ, Settings
+from earlywarn.config import Settings
 from earlywarn.risk import (
     DEFAULT_THRESHOLDS,
     LEVELS,
@@ -29,9 +27,8 @@ from earlywarn.risk import (
     load_model,
 )
 from earlywarn.risk_features import compute_features, feature_matrix, scoring_targets
-from earlywarn.rules import RuleSet, find_escalation
-from earlywarn.tables import Report
-from earlywarn.wagecheck import run_check
+from earlywarn.rules import RuleSet
+from earlywarn.wagecheck import recent_reports, run_check
 from earlywarn.warnings import ProjectScore
 
 # Rules whose hit alone makes a project red (R22 an escalation signal, R21 a crowd past the emergency line), both
@@ -83,7 +80,7 @@ def score_projects(*, session: Session, settings: Settings, ruleset: RuleSet, mo
                                                  min_wage_tier=settings.min_wage_tier, pay_day=settings.pay_day,
                                                  report_window_days=settings.report_window_days,
                                                  project_ids=targets, months=months)}
-    fresh = _fresh_reports(session=session, as_of=as_of, days=settings.floor_fresh_days,
+    fresh = recent_reports(session=session, as_of=as_of, days=settings.floor_fresh_days,
                            phrases=ruleset.escalation_phrases, project_ids=targets)
     matrix = feature_matrix(rows)
     if model:
@@ -97,7 +94,7 @@ def score_projects(*, session: Session, settings: Settings, ruleset: RuleSet, mo
         floor, stale = None, []
         for hit in fired:
             if hit.rule.id in RULE_FLOORS:
-                if _still_fresh(hit.rule, fresh.get(row.project_id)):
+                if _still_fresh(hit.rule, fresh.get(row.project_id, [])):
                     floor = _higher(floor, RULE_FLOORS[hit.rule.id])
                 else:
                     stale.append(hit.rule.title)
@@ -116,35 +113,11 @@ def score_projects(*, session: Session, settings: Settings, ruleset: RuleSet, mo
     return out
 
 
-@dataclass(slots=True)
-class _Fresh:
-    escalation: bool = False
-    workers_max: int = 0
-
-
-def _fresh_reports(*, session: Session, as_of: date, days: int, phrases, project_ids: list[int]) -> dict[int, _Fresh]:
-    """Per project, what its reports of the last ``days`` calendar days (the as-of day included) say: an escalation
-    signal (the flag set on arrival, or a phrase of rules/escalation.yaml as it reads now, as the wage check
-    does) and the most workers one report names."""
-    end = datetime.combine(as_of + timedelta(days=1), time(), tzinfo=LOCAL_TZ)
-    q = (select(Report.project_id, Report.workers_involved, Report.escalation, Report.text)
-         .where(Report.project_id.in_(project_ids), Report.received_at >= end - timedelta(days=days),
-                Report.received_at < end))
-    out: dict[int, _Fresh] = {}
-    for pid, workers, escalation, text in session.execute(q):
-        f = out.setdefault(pid, _Fresh())
-        f.escalation = f.escalation or bool(escalation) or bool(find_escalation(text, phrases))
-        f.workers_max = max(f.workers_max, workers or 0)
-    return out
-
-
-def _still_fresh(rule, fresh: _Fresh | None) -> bool:
+def _still_fresh(rule, reports: list[tuple[int | None, bool]]) -> bool:
     """Whether the reports of the freshness window alone still make this floor rule fire."""
-    if fresh is None:
-        return False
     if rule.id == "reports.escalation_signal":
-        return fresh.escalation
-    return fresh.workers_max >= rule.params["emergency_workers"].value
+        return any(escalation for _, escalation in reports)
+    return max((workers or 0 for workers, _ in reports), default=0) >= rule.params["emergency_workers"].value
 
 
 def _reasons(row, fired, contrib: dict[str, float], p: float, floor: str | None) -> dict:

@@ -25,7 +25,7 @@ from sklearn.metrics import average_precision_score, brier_score_loss
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sqlmodel import Session, select
 
-from earlywarn.config import LOCAL_TZ, Settings
+from earlywarn.config import Settings, local_date
 from earlywarn.enums import CaseStatus, WarningStatus
 from earlywarn.risk import RiskModel, build_pipeline, column_medians, save_model
 from earlywarn.risk_features import (
@@ -54,21 +54,17 @@ class OutcomeLabel:
     source: str  # "warning" | "case"
 
 
-def _day(at: datetime) -> date:
-    return at.astimezone(LOCAL_TZ).date()
-
-
 def outcome_labels(*, session: Session, today: date, horizon_days: int = HORIZON_DAYS) -> list[OutcomeLabel]:
     horizon = timedelta(days=horizon_days)
     cases: dict[int, list[date]] = defaultdict(list)
     for pid, opened, status in session.exec(select(MediationCase.project_id, MediationCase.opened_at,
                                                    MediationCase.status).where(MediationCase.project_id.is_not(None))):
         if status != CaseStatus.rejected:
-            cases[pid].append(_day(opened))
+            cases[pid].append(local_date(opened))
     labels: dict[tuple[int, date], OutcomeLabel] = {}
     warned: dict[int, list[date]] = defaultdict(list)
     for w in session.exec(select(RiskWarning)):
-        start = _day(w.opened_at)
+        start = local_date(w.opened_at)
         warned[w.project_id].append(start)
         if any(start <= d <= start + horizon for d in cases.get(w.project_id, [])) \
                 or w.status == WarningStatus.case_opened:

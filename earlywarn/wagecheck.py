@@ -107,7 +107,7 @@ def run_check(*, session: Session, ruleset: RuleSet, as_of: date, min_wage_tier:
     if ids is not None:
         roster_q = roster_q.where(r.project_id.in_(ids))
     roster = {(pid, wid): RosterRow(*rest) for pid, wid, *rest in session.exec(roster_q)}
-    reports = _recent_reports(session=session, as_of=as_of, days=report_window_days, phrases=ruleset.escalation_phrases,
+    reports = recent_reports(session=session, as_of=as_of, days=report_window_days, phrases=ruleset.escalation_phrases,
                               project_ids=ids)
 
     present = np.unique(table.project_id).tolist()
@@ -199,8 +199,10 @@ def _apply_rules(ruleset: RuleSet, subjects: _Subjects, results: list[ProjectChe
         pc.level = worst_level([h.rule.level for h in pc.hits if h.fired and h.live])
 
 
-def _recent_reports(*, session: Session, as_of: date, days: int, phrases,
-                    project_ids: list[int] | None = None) -> dict[int, list[tuple[int | None, bool]]]:
+def recent_reports(*, session: Session, as_of: date, days: int, phrases,
+                   project_ids: list[int] | None = None) -> dict[int, list[tuple[int | None, bool]]]:
+    """Per project, its reports of the last ``days`` calendar days (the as-of day included): (workers named,
+    escalation signal — the flag set on arrival, or a phrase of rules/escalation.yaml as it reads now)."""
     from datetime import datetime, time
 
     from earlywarn.config import LOCAL_TZ

@@ -44,14 +44,19 @@ def version_of(session, case_id) -> int:
     return session.get(MediationCase, case_id).version
 
 
-def test_one_click_from_the_queue_to_a_worked_case(client, session, warned):
+def _case_from_the_queue(client, session, warned) -> MediationCase:
+    """A mediator opens a case from the warning with one click; the case as the app stored it."""
     as_role(client, "mediator")
     r = client.post(f"/warnings/{warned.id}/case", data={"csrf_token": csrf_of(client, "/warnings")},
                     follow_redirects=False)
     assert r.status_code == 303
     session.commit()  # a fresh snapshot: the app wrote in its own transaction
     session.expire_all()
-    case = session.exec(select(MediationCase).where(MediationCase.warning_id == warned.id)).one()
+    return session.exec(select(MediationCase).where(MediationCase.warning_id == warned.id)).one()
+
+
+def test_one_click_from_the_queue_to_a_worked_case(client, session, warned):
+    case = _case_from_the_queue(client, session, warned)
     assert f'href="/cases/{case.id}"' in client.get(f"/warnings/{warned.id}").text
     listing = client.get("/cases").text
     # The nearest deadline first: the limitation of the worker who left on 20 September 2025 (past: overdue).
@@ -168,13 +173,7 @@ def test_roles_leader_overdue_page_and_walk_in_form(client, session, warned, mak
 
 
 def test_emergency_from_a_big_case_notifies_leaders(client, session, warned, make_user):
-    as_role(client, "mediator")
-    r = client.post(f"/warnings/{warned.id}/case", data={"csrf_token": csrf_of(client, "/warnings")},
-                    follow_redirects=False)
-    assert r.status_code == 303
-    session.commit()  # a fresh snapshot: the app wrote in its own transaction
-    session.expire_all()
-    case = session.exec(select(MediationCase).where(MediationCase.warning_id == warned.id)).one()
+    case = _case_from_the_queue(client, session, warned)
     assert session.exec(select(Emergency)).all() == []  # 12 workers: collective, not an emergency
     r = post(client, f"/cases/{case.id}/emergency", {"people": "12", "reason": "工人聚集"}, f"/cases/{case.id}")
     assert r.status_code == 400 and "启动条件" in r.text

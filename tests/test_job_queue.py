@@ -20,7 +20,7 @@ import redis
 from sqlmodel import select
 
 from earlywarn.job_queue import QueuedJobs, QueueSettingsError, RedisProgress, claim_daily, serve
-from earlywarn.jobs import JobState, run_import
+from earlywarn.jobs import JobState, MemorySink, run_import
 from earlywarn.tables import ImportBatch, Project
 from tests.conftest import csrf_of, login
 
@@ -132,19 +132,8 @@ def test_a_job_delivered_twice_does_not_redo_a_finished_file(settings, engine, s
     session.add(batch)
     session.commit()
     state = JobState("j2")
-
-    class Sink:
-        def file(self, batch_id, done, total):
-            state.files[batch_id] = (done, total)
-
-        def failed(self, message):
-            state.error = message
-
-        def finished(self):
-            state.finished = True
-
     args = dict(engine=engine, settings=settings, job_id="j2", folder=folder, files=[(folder / "01-projects.csv",
-                batch.id)], kind=None, skip_invalid=False, user_id=user.id, sink=Sink())
+                batch.id)], kind=None, skip_invalid=False, user_id=user.id, sink=MemorySink(state))
     run_import(**args)
     session.refresh(batch)
     assert (batch.status, batch.rows_imported) == ("succeeded", 2) and state.finished
