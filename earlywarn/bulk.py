@@ -8,7 +8,7 @@ per-object path is ~10× slower). PostgreSQL: ``COPY`` into a temporary staging 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 
 from sqlmodel import Session
@@ -22,9 +22,11 @@ sqlite3.register_adapter(date, date.isoformat)
 
 
 def bulk_upsert(session: Session, table: str, columns: Sequence[str], rows: list[tuple],
-                conflict: Sequence[str], update: Sequence[str] = ()) -> int:
+                conflict: Sequence[str], update: Sequence[str] | Mapping[str, str] = ()) -> int:
     """Insert ``rows`` (tuples in ``columns`` order); on a natural-key conflict update ``update`` columns
-    (or leave the row as it is when ``update`` is empty). Returns the number of rows sent.
+    (or leave the row as it is when ``update`` is empty). ``update`` may map a column to an SQL expression
+    instead, over ``excluded.<column>`` (the new row) and ``<table>.<column>`` (the row there). Returns the
+    number of rows sent.
 
     The rows of one call must have distinct keys (the importer's in-file checks see to it): PostgreSQL
     refuses an ``ON CONFLICT DO UPDATE`` that touches one row twice."""
@@ -33,7 +35,8 @@ def bulk_upsert(session: Session, table: str, columns: Sequence[str], rows: list
     conn = session.connection()
     cols = ", ".join(columns)
     target = ", ".join(conflict)
-    action = ("DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in update)) if update else "DO NOTHING"
+    sets = update if isinstance(update, Mapping) else {c: f"excluded.{c}" for c in update}
+    action = ("DO UPDATE SET " + ", ".join(f"{c} = {expr}" for c, expr in sets.items())) if sets else "DO NOTHING"
     if conn.dialect.name == "sqlite":
         marks = ", ".join("?" for _ in columns)
         sql = f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT ({target}) {action}"

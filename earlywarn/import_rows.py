@@ -301,6 +301,10 @@ class AttendanceRecord:
     work_date: date
     hours_centi: int
 
+    @property
+    def ordinal(self) -> int:
+        return self.work_date.toordinal()
+
 
 def _on_roster(row: Row, lookups: Lookups, project_id: int | None) -> RosterInfo | None:
     id_number = row.get("id_number", lambda v: normalize_id_number(v, today=lookups.today))
@@ -340,7 +344,7 @@ class PayrollRecord:
     channel: str | None
 
 
-def _channel(v: Any) -> str:
+def channel_code(v: Any) -> str:
     text = parse_text(v, max_len=32)
     code = PAY_CHANNELS.get(text) or PAY_CHANNELS.get(text.lower())
     if code is None:
@@ -356,7 +360,7 @@ def validate_payroll(row_no: int, raw: dict[str, Any], lookups: Lookups) -> Payr
     due = row.get("amount_due", parse_money_fen)
     paid = row.get("amount_paid", parse_money_fen)
     pay_date = row.get("pay_date", parse_date)
-    channel = row.get("channel", _channel, required=False)
+    channel = row.get("channel", channel_code, required=False)
     if period and pay_date:
         if pay_date < date(int(period[:4]), int(period[5:7]), 1):
             row.fail("pay_date", f"发放日期早于工资所属月份（{period}）开始")

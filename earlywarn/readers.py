@@ -17,6 +17,7 @@ import csv
 import math
 from collections.abc import Iterator
 from datetime import date, datetime
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -270,6 +271,30 @@ class TableReader:
         for n, cells in self._raw_rows():
             if n > self.header_row:
                 yield n, cells
+
+    def record_chunks(self, size: int) -> Iterator[tuple[int, list[list[Any]]]]:
+        """The data rows in chunks of ``size``: (row number of the chunk's first row, the rows' raw cells),
+        blank rows included; rows are numbered consecutively as in :meth:`records`. For a CSV file one
+        generator step a chunk instead of three a row: the generators cost more than the CSV parsing."""
+        if self.format != "csv":
+            rows = self.records()
+            while chunk := list(islice(rows, size)):
+                yield chunk[0][0], [cells for _, cells in chunk]
+            return
+        assert self.encoding and self.delimiter
+        first = self.header_row + 1
+        try:
+            with open(self.path, encoding=self.encoding, errors="strict", newline="") as f:
+                reader = csv.reader(f, delimiter=self.delimiter)
+                for _ in islice(reader, self.header_row):
+                    pass
+                while chunk := list(islice(reader, size)):
+                    yield first, chunk
+                    first += len(chunk)
+        except (UnicodeDecodeError, csv.Error):
+            for _ in self._csv_records():  # reads again row by row, to name the row where it fails
+                pass
+            raise format_error(f"文件在第 {first} 行之后无法读取（文件可能在读取过程中被修改）") from None
 
     @property
     def index_of(self) -> dict[str, int]:

@@ -14,7 +14,7 @@ from earlywarn.tables import AuditLog, UserAccount, metadata
 
 
 def test_migrations_reach_head_and_match_the_tables(settings, engine):
-    assert current_revision(settings) == "0006"
+    assert current_revision(settings) == "0007"
     names = set(inspect(engine).get_table_names())
     assert set(metadata.tables) <= names
     command.check(alembic_config(settings))  # raises if tables.py and the migrations drift apart
@@ -26,6 +26,17 @@ def test_migrations_go_down_and_up_again(settings, engine):
     assert "worker" not in inspect(engine).get_table_names()
     upgrade_database(settings)
     assert "worker" in inspect(engine).get_table_names()
+
+
+def test_attendance_is_keyed_by_its_natural_key(settings, engine):
+    # Migration 0007: the one table of a million rows has no surrogate id; on SQLite the key is the table.
+    inspector = inspect(engine)
+    assert inspector.get_pk_constraint("attendance")["constrained_columns"] == ["project_id", "work_date", "worker_id"]
+    assert "id" not in {c["name"] for c in inspector.get_columns("attendance")}
+    if settings.is_sqlite:
+        with engine.connect() as conn:
+            ddl = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'attendance'")).scalar()
+        assert ddl.rstrip().endswith("WITHOUT ROWID")
 
 
 def test_sqlite_pragmas(settings, engine):

@@ -616,9 +616,13 @@ def _committed_attendance(settings) -> int:
         eng.dispose()
 
 
-def test_exception_midway_leaves_nothing(session, settings, base, tmp_path, monkeypatch):
+@pytest.mark.parametrize("path", ["column-wise", "row by row"])
+def test_exception_midway_leaves_nothing(session, settings, base, tmp_path, monkeypatch, path):
     monkeypatch.setattr(importer, "CHUNK", 5)
-    original = AttendanceWriter.write
+    monkeypatch.setattr(importer, "COLUMN_CHUNK", 5)
+    if path == "row by row":
+        monkeypatch.setattr(importer, "COLUMN_PATHS", {})
+    original = AttendanceWriter._upsert
     calls: list[tuple[int, int]] = []
 
     def flaky(self, records):
@@ -627,7 +631,7 @@ def test_exception_midway_leaves_nothing(session, settings, base, tmp_path, monk
             raise RuntimeError("disk full")
         return original(self, records)
 
-    monkeypatch.setattr(AttendanceWriter, "write", flaky)
+    monkeypatch.setattr(AttendanceWriter, "_upsert", flaky)
     path = write_kind(tmp_path, "attendance", ATTENDANCE)
     with pytest.raises(RuntimeError, match="disk full"):
         run(session, settings, path)
@@ -638,7 +642,7 @@ def test_exception_midway_leaves_nothing(session, settings, base, tmp_path, monk
     assert count(session, Attendance) == 0
     assert count(session, ImportBatch) == 3  # only the three base files: the crashed one left no trace
 
-    monkeypatch.setattr(AttendanceWriter, "write", original)
+    monkeypatch.setattr(AttendanceWriter, "_upsert", original)
     r = run(session, settings, path)  # same session, 4 chunks of 5
     assert (r.status, r.rows_imported) == ("succeeded", 20)
     assert _committed_attendance(settings) == 20

@@ -82,17 +82,18 @@ class Attendance(SQLModel, table=True):
     """One worker-day on a project. Hours in hundredths (8.5 h = 850) so sums stay exact integers."""
 
     __tablename__ = "attendance"
-    # Key order follows the files (project, then day): inserts append to the index instead of scattering,
-    # and "a project's days up to a date" — the wage check — is an index range. No separate worker index:
-    # a worker's days are found through the roster's projects.
+    # Keyed by the natural key, in the files' order (project, then day): inserts append instead of scattering,
+    # and "a project's days up to a date" — the wage check — is a key range. On SQLite the table is WITHOUT
+    # ROWID, so the key is the table itself: one B-tree per row written instead of a rowid table plus a unique
+    # index (measured: 0.72 s instead of 0.98 s for 875,000 upserts). No separate worker index: a worker's
+    # days are found through the roster's projects.
     # No foreign keys on this, the one table of a million rows: PostgreSQL runs two trigger checks per row
     # (measured: 9 s instead of 4.5 s for 860,000 rows). The importer admits a row only for a worker on the
     # project's roster, whose own foreign keys guarantee both exist, and nothing deletes projects or workers.
-    __table_args__ = (UniqueConstraint("project_id", "work_date", "worker_id"),)
-    id: int | None = Field(default=None, primary_key=True)
-    project_id: int
-    worker_id: int
-    work_date: date
+    __table_args__ = {"sqlite_with_rowid": False}
+    project_id: int = Field(primary_key=True)
+    work_date: date = Field(primary_key=True)
+    worker_id: int = Field(primary_key=True)
     hours_centi: int
 
 

@@ -1,0 +1,291 @@
+"""Attendance and payroll checked a chunk at a time: the importer's path for clean chunks of a large CSV file.
+
+A county's attendance file is a million rows of a few hundred projects, dates and hour values and a few
+thousand workers. Checked row by row, CPython spends most of the import on call overhead. Here a chunk of
+rows becomes four columns; each distinct value is parsed once (memoised across the file) and the same rules
+as :func:`earlywarn.import_rows.validate_attendance` — project exists, worker on its roster, date not after
+today and within entry and exit, hours valid, no key seen before in the file — are applied to numpy arrays.
+
+The path is all or nothing per chunk: a chunk with any row it cannot vouch for returns None and the importer
+takes that chunk row by row, through the full validation that names every error. So what is admitted, and
+every message, is exactly what the row-by-row path gives. The in-file checks (duplicates, one amount due a
+worker-month, the month's payments against it) share their state with the row-by-row path, so a key seen in
+either is seen by both. Pure: no session, no database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from itertools import repeat
+from typing import Any, Protocol
+
+import numpy as np
+
+from earlywarn.identity import InvalidValue, normalize_id_number
+from earlywarn.import_rows import OVERPAY_FACTOR, OVERPAY_SLACK_FEN, Lookups, channel_code
+from earlywarn.parsing import is_blank, parse_date, parse_hours_centi, parse_money_fen, parse_period, parse_text
+
+_BAD = -1
+# The key the in-file duplicate check keeps per attendance row (see import_writers.InFileChecks): one int.
+PROJECT_SHIFT, WORKER_SHIFT = 44, 20
+
+
+def attendance_key(project_id: int, worker_id: int, ordinal: int) -> int:
+    return (project_id << PROJECT_SHIFT) | (worker_id << WORKER_SHIFT) | ordinal
+
+
+class SharedChecks(Protocol):
+    """What the row-by-row in-file checks keep (:class:`earlywarn.import_writers.InFileChecks`)."""
+
+    seen: Any
+    due: dict[tuple[int, int, str], tuple[int, int]]
+    paid: dict[tuple[int, int, str], int]
+
+
+@dataclass
+class AttendanceChunk:
+    """Clean rows ready for the writer: tuples in key order (project, ISO day, worker, hours), and the same
+    as arrays (project, worker, day ordinal, hours) for the worker-month sums."""
+
+    rows: list[tuple[int, str, int, int]]
+    project_ids: set[int]
+    arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+class AttendanceColumns:
+    """Checks chunks of raw attendance cells (CSV text) column-wise; see the module docstring."""
+
+    def __init__(self, lookups: Lookups, index_of: dict[str, int], checks: SharedChecks):
+        self.lookups = lookups
+        self.index = tuple(index_of[c] for c in ("project_code", "id_number", "date", "hours"))
+        self.min_width = max(self.index) + 1
+        self.seen: set[int] = checks.seen  # shared with the row-by-row duplicate check
+        self.today = lookups.today.toordinal()
+        # Roster entries as parallel arrays; a (code, ID text) pair maps to its index once, or to _BAD.
+        self.who: dict[tuple[str, str], int] = {}
+        self._project: list[int] = []
+        self._worker: list[int] = []
+        self._entry: list[int] = []
+        self._exit: list[int] = []
+        self._arrays: tuple[np.ndarray, ...] | None = None
+        self.day: dict[str, int] = {}  # date text → ordinal or _BAD
+        self.iso: dict[str, str] = {}  # date text → ISO text as the database stores it
+        self.hours: dict[str, int] = {}  # hours text → hundredths or _BAD
+
+    # -- distinct values, parsed once -------------------------------------------------------------
+
+    def _learn_who(self, pairs: set[tuple[str, str]]) -> None:
+        lookups = self.lookups
+        for code, id_text in pairs:
+            index = _BAD
+            try:
+                project_id = lookups.projects.get(parse_text(code, max_len=64))
+                id_number = normalize_id_number(id_text, today=lookups.today)
+                info = lookups.roster.get((project_id, lookups.id_hasher(id_number)))
+            except InvalidValue:
+                info = None
+            if info is not None:
+                index = len(self._project)
+                self._project.append(project_id)
+                self._worker.append(info.worker_id)
+                self._entry.append(info.entry.toordinal())
+                self._exit.append(info.exit.toordinal() if info.exit is not None else date.max.toordinal())
+                self._arrays = None
+            self.who[(code, id_text)] = index
+
+    def _learn_days(self, texts: set[str]) -> None:
+        for text in texts:
+            try:
+                day = parse_date(text) if not is_blank(text) else None
+            except InvalidValue:
+                day = None
+            self.day[text] = day.toordinal() if day is not None else _BAD
+            if day is not None:
+                self.iso[text] = day.isoformat()
+
+    def _learn_hours(self, texts: set[str]) -> None:
+        for text in texts:
+            try:
+                self.hours[text] = parse_hours_centi(text) if not is_blank(text) else _BAD
+            except InvalidValue:
+                self.hours[text] = _BAD
+
+    def _roster_arrays(self) -> tuple[np.ndarray, ...]:
+        if self._arrays is None:
+            self._arrays = tuple(np.array(a, dtype=np.int64)
+                                 for a in (self._project, self._worker, self._entry, self._exit))
+        return self._arrays
+
+    # -- a chunk ------------------------------------------------------------------------------------
+
+    def check(self, chunk: list[list[str]], first_row: int) -> AttendanceChunk | None:
+        """The chunk's rows if every one is clean (and their keys are then taken as seen), else None."""
+        n = len(chunk)
+        if not n or min(map(len, chunk)) < self.min_width:
+            return None
+        i_code, i_id, i_day, i_hours = self.index
+        # One list per column (zip(*chunk) builds a tuple per column of every row: six times slower).
+        pairs = list(zip([r[i_code] for r in chunk], [r[i_id] for r in chunk], strict=True))
+        days, hours = [r[i_day] for r in chunk], [r[i_hours] for r in chunk]
+        who = _codes(self.who, pairs, self._learn_who)
+        day = _codes(self.day, days, self._learn_days)
+        centi = _codes(self.hours, hours, self._learn_hours)
+        if (who < 0).any() or (day < 0).any() or (centi < 0).any():
+            return None
+        project, worker, entry, exit_ = (a[who] for a in self._roster_arrays())
+        if ((day > self.today) | (day < entry) | (day > exit_)).any():
+            return None
+        keys = ((project << PROJECT_SHIFT) | (worker << WORKER_SHIFT) | day).tolist()
+        fresh = set(keys)
+        if len(fresh) != n or not self.seen.isdisjoint(fresh):
+            return None  # a duplicate: the row-by-row path says which row repeats which
+        self.seen |= fresh
+        arrays = (project, worker, day, centi)
+        iso = list(map(self.iso.__getitem__, days))
+        # Key order (the table's), so a chunk lands in a few B-tree pages; files usually come in it already.
+        order = np.lexsort((worker, day, project))
+        if (order[1:] < order[:-1]).any():
+            index = order.tolist()
+            iso = [iso[i] for i in index]
+            project, worker, centi = project[order], worker[order], centi[order]
+        project_ids = project.tolist()
+        rows = list(zip(project_ids, iso, worker.tolist(), centi.tolist(), strict=True))
+        return AttendanceChunk(rows, set(project_ids), arrays)
+
+
+_UNSEEN = -2
+
+
+def _codes(memo: dict[Any, int], values: list, learn: Callable[[set], None]) -> np.ndarray:
+    """``memo[v]`` for each value as an array; values not yet in the memo are learnt first (once each)."""
+    out = np.fromiter(map(memo.get, values, repeat(_UNSEEN)), dtype=np.int64, count=len(values))
+    unseen = np.flatnonzero(out == _UNSEEN).tolist()
+    if unseen:
+        learn({values[i] for i in unseen})
+        out[unseen] = [memo[values[i]] for i in unseen]
+    return out
+
+
+def _memo(parser: Callable[[Any], Any]) -> Callable[[dict, str], Any]:
+    def parse(memo: dict, text: str) -> Any:
+        try:
+            value = parser(text) if not is_blank(text) else None
+        except InvalidValue:
+            value = None
+        memo[text] = value
+        return value
+
+    return parse
+
+
+_money, _day, _period = _memo(parse_money_fen), _memo(parse_date), _memo(parse_period)
+
+
+@dataclass
+class PayrollChunk:
+    rows: list[tuple[int, int, str, int, int, date, str | None]]  # the writer's column order
+    project_ids: set[int]
+
+
+class PayrollColumns:
+    """Payroll is tens of thousands of rows whose validation, row by row, is mostly call overhead. This applies
+    :func:`earlywarn.import_rows.validate_payroll` and the payroll in-file checks in one lean loop a chunk,
+    staging the in-file state and keeping it only when the whole chunk is clean."""
+
+    def __init__(self, lookups: Lookups, index_of: dict[str, int], checks: SharedChecks):
+        self.lookups = lookups
+        self.checks = checks
+        names = ("project_code", "id_number", "period", "amount_due", "amount_paid", "pay_date")
+        self.index = tuple(index_of[c] for c in names)
+        self.i_channel = index_of.get("channel")
+        self.min_width = max(*self.index, self.i_channel or 0) + 1
+        self.who: dict[tuple[str, str], tuple[int, int] | None] = {}
+        self.money: dict[str, int | None] = {}
+        self.days: dict[str, date | None] = {}
+        self.periods: dict[str, tuple[str, date] | None] = {}  # text → (YYYY-MM, its first day)
+        self.channels: dict[str, str | None] = {"": None}
+
+    def _who(self, code: str, id_text: str) -> tuple[int, int] | None:
+        lookups = self.lookups
+        try:
+            project_id = lookups.projects.get(parse_text(code, max_len=64))
+            info = lookups.roster.get((project_id, lookups.id_hasher(normalize_id_number(id_text,
+                                                                                          today=lookups.today))))
+        except InvalidValue:
+            info = None
+        found = (project_id, info.worker_id) if info is not None else None
+        self.who[(code, id_text)] = found
+        return found
+
+    def _period(self, text: str) -> tuple[str, date] | None:
+        period = _period({}, text)
+        found = self.periods[text] = (period, date(int(period[:4]), int(period[5:7]), 1)) if period else None
+        return found
+
+    def _channel(self, text: str) -> str | None | bool:
+        try:
+            code = channel_code(text) if not is_blank(text) else None
+        except InvalidValue:
+            code = False  # not a channel: the row-by-row path says so
+        self.channels[text] = code
+        return code
+
+    def check(self, chunk: list[list[str]], first_row: int) -> PayrollChunk | None:
+        if not chunk or min(map(len, chunk)) < self.min_width:
+            return None
+        i_code, i_id, i_period, i_due, i_paid, i_day = self.index
+        i_channel, today = self.i_channel, self.lookups.today
+        who, money, days, periods, channels = self.who, self.money, self.days, self.periods, self.channels
+        checks = self.checks
+        seen, due_of, paid_of = checks.seen, checks.due, checks.paid
+        keys: set[tuple] = set()
+        dues: dict[tuple[int, int, str], tuple[int, int]] = {}
+        paid: dict[tuple[int, int, str], int] = {}
+        rows = []
+        for row_no, cells in enumerate(chunk, start=first_row):
+            pair = (cells[i_code], cells[i_id])
+            worker = who[pair] if pair in who else self._who(*pair)
+            text = cells[i_period]
+            period = periods[text] if text in periods else self._period(text)
+            text = cells[i_due]
+            due = money[text] if text in money else _money(money, text)
+            text = cells[i_paid]
+            amount = money[text] if text in money else _money(money, text)
+            text = cells[i_day]
+            day = days[text] if text in days else _day(days, text)
+            channel = None
+            if i_channel is not None:
+                text = cells[i_channel]
+                channel = channels[text] if text in channels else self._channel(text)
+            if worker is None or period is None or due is None or amount is None or day is None or channel is False:
+                return None
+            limit = due * OVERPAY_FACTOR + OVERPAY_SLACK_FEN
+            if day < period[1] or day > today or amount > limit:
+                return None
+            project_id, worker_id = worker
+            key = (project_id, worker_id, period[0], day, amount)
+            if key in seen or key in keys:
+                return None
+            keys.add(key)
+            month = key[:3]
+            first = dues.get(month) or due_of.get(month)
+            if first is None:
+                dues[month] = (due, row_no)
+            elif first[0] != due:
+                return None
+            total = paid.get(month, paid_of.get(month, 0)) + amount
+            if total > limit:
+                return None
+            paid[month] = total
+            rows.append((project_id, worker_id, period[0], due, amount, day, channel))
+        seen |= keys
+        due_of.update(dues)
+        paid_of.update(paid)
+        return PayrollChunk(rows, {r[0] for r in rows})
+
+
+COLUMN_PATHS: dict[str, Callable[[Lookups, dict[str, int], SharedChecks], Any]] = {
+    "attendance": AttendanceColumns, "payroll": PayrollColumns,
+}
