@@ -63,13 +63,15 @@ class AttendanceColumns:
         self.min_width = max(self.index) + 1
         self.seen: set[int] = checks.seen  # shared with the row-by-row duplicate check
         self.today = lookups.today.toordinal()
-        # Roster entries as parallel arrays; a (code, ID text) pair maps to its index once, or to _BAD.
+        # The roster as parallel arrays; a (code, ID text) pair maps to its entry's index once, or to _BAD.
         self.who: dict[tuple[str, str], int] = {}
-        self._project: list[int] = []
-        self._worker: list[int] = []
-        self._entry: list[int] = []
-        self._exit: list[int] = []
-        self._arrays: tuple[np.ndarray, ...] | None = None
+        entries = list(lookups.roster.items())
+        self.entry_of = {key: i for i, (key, _) in enumerate(entries)}
+        never = date.max.toordinal()
+        self.roster = tuple(np.array(column, dtype=np.int64) for column in (
+            [p for (p, _), _ in entries], [info.worker_id for _, info in entries],
+            [info.entry.toordinal() for _, info in entries],
+            [info.exit.toordinal() if info.exit is not None else never for _, info in entries]))
         self.day: dict[str, int] = {}  # date text → ordinal or _BAD
         self.iso: dict[str, str] = {}  # date text → ISO text as the database stores it
         self.hours: dict[str, int] = {}  # hours text → hundredths or _BAD
@@ -79,20 +81,12 @@ class AttendanceColumns:
     def _learn_who(self, pairs: set[tuple[str, str]]) -> None:
         lookups = self.lookups
         for code, id_text in pairs:
-            index = _BAD
             try:
                 project_id = lookups.projects.get(parse_text(code, max_len=64))
                 id_number = normalize_id_number(id_text, today=lookups.today)
-                info = lookups.roster.get((project_id, lookups.id_hasher(id_number)))
+                index = self.entry_of.get((project_id, lookups.id_hasher(id_number)), _BAD)
             except InvalidValue:
-                info = None
-            if info is not None:
-                index = len(self._project)
-                self._project.append(project_id)
-                self._worker.append(info.worker_id)
-                self._entry.append(info.entry.toordinal())
-                self._exit.append(info.exit.toordinal() if info.exit is not None else date.max.toordinal())
-                self._arrays = None
+                index = _BAD
             self.who[(code, id_text)] = index
 
     def _learn_days(self, texts: set[str]) -> None:
@@ -112,12 +106,6 @@ class AttendanceColumns:
             except InvalidValue:
                 self.hours[text] = _BAD
 
-    def _roster_arrays(self) -> tuple[np.ndarray, ...]:
-        if self._arrays is None:
-            self._arrays = tuple(np.array(a, dtype=np.int64)
-                                 for a in (self._project, self._worker, self._entry, self._exit))
-        return self._arrays
-
     # -- a chunk ------------------------------------------------------------------------------------
 
     def check(self, chunk: list[list[str]], first_row: int) -> AttendanceChunk | None:
@@ -134,7 +122,7 @@ class AttendanceColumns:
         centi = _codes(self.hours, hours, self._learn_hours)
         if (who < 0).any() or (day < 0).any() or (centi < 0).any():
             return None
-        project, worker, entry, exit_ = (a[who] for a in self._roster_arrays())
+        project, worker, entry, exit_ = (a[who] for a in self.roster)
         if ((day > self.today) | (day < entry) | (day > exit_)).any():
             return None
         keys = ((project << PROJECT_SHIFT) | (worker << WORKER_SHIFT) | day).tolist()

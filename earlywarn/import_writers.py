@@ -8,14 +8,15 @@ attendance and payroll stream in chunks through :func:`earlywarn.bulk.bulk_upser
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
 from typing import Any
 
 import networkx as nx
 import numpy as np
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from earlywarn.balances import PAY_COLUMNS, refresh_month_summary, refresh_payroll_summary
-from earlywarn.bulk import bulk_upsert
+from earlywarn.bulk import bulk_insert_new, bulk_upsert
 from earlywarn.file_kinds import KINDS
 from earlywarn.identity import mask_id_number, mask_phone
 from earlywarn.import_columns import AttendanceChunk, PayrollChunk, attendance_key
@@ -36,7 +37,17 @@ from earlywarn.import_rows import (
 from earlywarn.informants import register_informant
 from earlywarn.month_sums import WrittenDays, sum_worker_months
 from earlywarn.privacy import Vault
-from earlywarn.tables import AttendanceMonth, Company, Informant, Project, Report, RosterEntry, Subcontract, Worker
+from earlywarn.tables import (
+    Attendance,
+    AttendanceMonth,
+    Company,
+    Informant,
+    Project,
+    Report,
+    RosterEntry,
+    Subcontract,
+    Worker,
+)
 
 
 def _zh(kind: str, column: str) -> str:
@@ -300,6 +311,12 @@ class AttendanceWriter(_SummaryKeeper):
     def __init__(self, **kw):
         super().__init__(**kw)
         self.days = WrittenDays()
+        # Each project's last day so far: rows after it are new, and a chunk of only such rows is inserted
+        # without the conflict check (bulk_insert_new). One index probe a project.
+        a = Attendance
+        last = select(func.max(a.work_date)).where(a.project_id == Project.id).scalar_subquery()
+        self.last_day = {pid: (d if isinstance(d, date) else date.fromisoformat(d)).toordinal()
+                         for pid, d in self.session.execute(select(Project.id, last)) if d is not None}
 
     def finish(self) -> None:
         """The summary of the worker-months this file touched. Those with days before the import are re-summed
@@ -341,11 +358,16 @@ class AttendanceWriter(_SummaryKeeper):
         """A chunk the column-wise check passed whole (rows already tuples in key order)."""
         self.projects |= chunk.project_ids
         self.days.add(*chunk.arrays)
+        project, _, day, _ = chunk.arrays
+        if all(day[project == pid].min() > self.last_day.get(pid, -1) for pid in chunk.project_ids):
+            return bulk_insert_new(self.session, "attendance", self.COLUMNS, chunk.rows, self.KEY, ("hours_centi",))
         return self._upsert(chunk.rows)
 
+    COLUMNS = ("project_id", "work_date", "worker_id", "hours_centi")
+    KEY = ("project_id", "work_date", "worker_id")
+
     def _upsert(self, rows: list[tuple]) -> int:
-        return bulk_upsert(self.session, "attendance", ("project_id", "work_date", "worker_id", "hours_centi"), rows,
-                           ("project_id", "work_date", "worker_id"), ("hours_centi",))
+        return bulk_upsert(self.session, "attendance", self.COLUMNS, rows, self.KEY, ("hours_centi",))
 
 
 class PayrollWriter(_SummaryKeeper):

@@ -13,6 +13,7 @@ Every problem with the file as a whole raises :class:`FileFormatError` with a Ch
 
 from __future__ import annotations
 
+import codecs
 import csv
 import math
 from collections.abc import Iterator
@@ -183,9 +184,8 @@ class TableReader:
                 for n, cells in enumerate(reader, start=1):  # noqa: B007 - n is used in except
                     yield n, cells
         except UnicodeDecodeError:
-            raise format_error(
-                f"文件在第 {n + 1} 行附近有无法解码的字节（文件可能在读取过程中被修改）"
-            ) from None
+            line = _undecodable_line(self.path, self.encoding)
+            raise format_error(f"文件在第 {line} 行附近有无法解码的字节（文件可能在读取过程中被修改）") from None
         except csv.Error as e:
             raise format_error(f"CSV 格式错误（第 {n + 1} 行附近）：{_csv_error_zh(e)}") from None
 
@@ -340,6 +340,20 @@ class TableReader:
 
     def __repr__(self) -> str:
         return f"<TableReader {self.path.name} format={self.format} kind={self.kind}>"
+
+
+def _undecodable_line(path: Path, encoding: str) -> int:
+    """The first line (1-based) that does not decode. The text reader decodes blocks of 8 KB, so where it
+    fails says nothing of the row; this reads the bytes again, a line at a time (only after a failure)."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors="strict")
+    n = 1
+    with open(path, "rb") as f:
+        for n, line in enumerate(f, start=1):  # noqa: B007 - the last line if none fails now
+            try:
+                decoder.decode(line)
+            except UnicodeDecodeError:
+                return n
+    return n
 
 
 def _csv_error_zh(e: csv.Error) -> str:

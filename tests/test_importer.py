@@ -22,12 +22,11 @@ from sqlmodel import select
 from stdnum.cn import ric, uscc
 from typer.testing import CliRunner
 
-from earlywarn import importer
+from earlywarn import import_writers, importer
 from earlywarn.audit import verify_chain
 from earlywarn.cli import app
 from earlywarn.file_kinds import KINDS
 from earlywarn.import_rows import KIND_ORDER
-from earlywarn.import_writers import AttendanceWriter
 from earlywarn.importer import MAX_ERRORS_KEPT, FileResult, import_file, import_paths
 from earlywarn.privacy import Vault
 from earlywarn.tables import (
@@ -622,16 +621,21 @@ def test_exception_midway_leaves_nothing(session, settings, base, tmp_path, monk
     monkeypatch.setattr(importer, "COLUMN_CHUNK", 5)
     if path == "row by row":
         monkeypatch.setattr(importer, "COLUMN_PATHS", {})
-    original = AttendanceWriter._upsert
     calls: list[tuple[int, int]] = []
 
-    def flaky(self, records):
-        calls.append((len(records), count(self.session, Attendance)))
-        if len(calls) == 2:
-            raise RuntimeError("disk full")
-        return original(self, records)
+    def flaky(write):
+        def attendance_write(session, table, columns, rows, *args):
+            if table == "attendance":
+                calls.append((len(rows), count(session, Attendance)))
+                if len(calls) == 2:
+                    raise RuntimeError("disk full")
+            return write(session, table, columns, rows, *args)
+        return attendance_write
 
-    monkeypatch.setattr(AttendanceWriter, "_upsert", flaky)
+    # Both ways a writer sends rows: upserts, and inserts of rows past the sites' last days.
+    originals = {name: getattr(import_writers, name) for name in ("bulk_upsert", "bulk_insert_new")}
+    for name, write in originals.items():
+        monkeypatch.setattr(import_writers, name, flaky(write))
     path = write_kind(tmp_path, "attendance", ATTENDANCE)
     with pytest.raises(RuntimeError, match="disk full"):
         run(session, settings, path)
@@ -642,7 +646,8 @@ def test_exception_midway_leaves_nothing(session, settings, base, tmp_path, monk
     assert count(session, Attendance) == 0
     assert count(session, ImportBatch) == 3  # only the three base files: the crashed one left no trace
 
-    monkeypatch.setattr(AttendanceWriter, "_upsert", original)
+    for name, write in originals.items():
+        monkeypatch.setattr(import_writers, name, write)
     r = run(session, settings, path)  # same session, 4 chunks of 5
     assert (r.status, r.rows_imported) == ("succeeded", 20)
     assert _committed_attendance(settings) == 20

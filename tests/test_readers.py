@@ -357,6 +357,46 @@ def test_rows_can_be_iterated_twice(tmp_path):
     assert list(t.rows()) == list(t.rows())
 
 
+def _chunked(t, size: int) -> list[tuple[int, list]]:
+    return [(first + i, cells) for first, chunk in t.record_chunks(size) for i, cells in enumerate(chunk)]
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 100])
+def test_record_chunks_number_rows_as_records_does(tmp_path, size):
+    # Title rows, blank rows, a multi-line cell and a short row: the chunks hold the same rows, numbered alike.
+    p = tmp_path / "a.csv"
+    p.write_text("安吉县某项目考勤表,,,\n项目编号,身份证号,日期,工时\nAJ-1,330523198001010011,2025-03-05,8\n,,,\n\n"
+                 'AJ-1,"3305231980\n01010011",2025-03-06,8\nAJ-2,330523198001010011\nAJ-3,X,2025-03-07,9\n',
+                 encoding="utf-8")
+    t = read_table(p)
+    expected = list(t.records())
+    assert [n for n, _ in expected] == [3, 4, 5, 6, 7, 8]
+    assert _chunked(t, size) == expected
+    assert [len(chunk) for _, chunk in t.record_chunks(4)] == [4, 2]
+
+
+def test_record_chunks_of_an_xlsx_file(tmp_path):
+    p = make_xlsx(tmp_path / "a.xlsx", [["项目编号", "身份证号", "日期", "工时"], ["AJ-1", ID1, date(2025, 3, 5), 8],
+                                         [None, None, None, None], ["AJ-1", ID2, date(2025, 3, 6), 7.5]])
+    t = read_table(p)
+    assert _chunked(t, 2) == list(t.records()) and [n for n, _ in _chunked(t, 2)] == [2, 3, 4]
+
+
+def test_record_chunks_name_the_row_a_file_breaks_at(tmp_path):
+    # Bytes that stop decoding appear after the file was opened (it was changed while being read).
+    p = tmp_path / "a.csv"
+    good = "项目编号,身份证号,日期,工时\n" + "AJ-1,330523198001010011,2025-03-05,8\n" * 20
+    p.write_text(good, encoding="utf-8")
+    t = read_table(p)
+    p.write_bytes(good.encode() + b"AJ-1,\xff\xfe,2025-03-05,8\n")
+    with pytest.raises(FileFormatError) as chunked:
+        list(t.record_chunks(8))
+    with pytest.raises(FileFormatError) as by_row:
+        list(t.records())
+    assert chunked.value.message == by_row.value.message
+    assert "第 22 行附近有无法解码的字节" in chunked.value.message
+
+
 def test_header_only_file_has_no_rows(tmp_path):
     p = write_csv(tmp_path / "w.csv", WORKERS_ZH, [])
     t, rows = all_rows(p)
