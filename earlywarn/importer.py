@@ -200,7 +200,7 @@ def import_file(*, session: Session, settings: Settings, path: Path, kind: str |
         return fail(str(exc))
     try:
         result.kind = reader.kind
-        result.notices = list(reader.notices)
+        result.notices = reader.notices  # the same list: the reader adds to it while the rows are read
         if reader.kind is None:
             return fail("无法识别文件类型：表头与六类文件都不匹配，请检查表头或用 --kind 指定")
         if reader.missing_required:
@@ -301,7 +301,7 @@ def _run(*, session: Session, settings: Settings, reader: TableReader, result: F
     fast = FAST_PATHS[kind](lookups, reader.index_of) if kind in FAST_PATHS and csv_cells else None
     columns = COLUMN_PATHS[kind](lookups, reader.index_of, checks) if kind in COLUMN_PATHS and csv_cells else None
     canonical = _canonical_order(reader)
-    width = len(canonical)
+    width, header_width = len(canonical), len(reader.headers)
     same_order = csv_cells and canonical == list(range(width))
 
     def line(cells: list[Any]) -> str:
@@ -319,6 +319,8 @@ def _run(*, session: Session, settings: Settings, reader: TableReader, result: F
             raw = reader.as_dict(row_no, cells)
             if raw is None:
                 return  # a blank row
+        elif len(cells) > header_width:
+            reader.note_extra_cells(row_no, cells)
         rows_seen += 1
         content.update(line(cells).encode() + b"\x1e")
         try:
@@ -348,7 +350,11 @@ def _run(*, session: Session, settings: Settings, reader: TableReader, result: F
                     one(row_no, c)
                 continue
             rows_seen += len(cells)
-            join = "\x1f".join if same_order and min(map(len, cells)) == max(map(len, cells)) == width else line
+            longest = max(map(len, cells))
+            if longest > header_width:
+                for row_no, c in enumerate(cells, start=first):
+                    reader.note_extra_cells(row_no, c)
+            join = "\x1f".join if same_order and min(map(len, cells)) == longest == width else line
             content.update(("\x1e".join(map(join, cells)) + "\x1e").encode())
             if skip_invalid or not result.error_count:
                 result.rows_imported += writer.write_chunk(clean)

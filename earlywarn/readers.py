@@ -305,9 +305,7 @@ class TableReader:
         """``{canonical_name: raw_value}`` for a record, or None for a blank row."""
         if all(_is_blank_cell(c) for c in cells):
             return None
-        width = len(self.headers)
-        if len(cells) > width and any(not _is_blank_cell(c) for c in cells[width:]):
-            self._note_extra_cells(n, len(cells) - width)
+        self.note_extra_cells(n, cells)
         row: dict[str, Any] = dict.fromkeys(KINDS[self.kind].column_names if self.kind else [])
         for i, name in self.column_map.items():
             v = cells[i] if i < len(cells) else ""
@@ -315,6 +313,13 @@ class TableReader:
                 v = _identifier_text(v)
             row[name] = v
         return row
+
+    def note_extra_cells(self, n: int, cells: list[Any]) -> None:
+        """A notice (among the first 20) for a row with filled cells past the header's last column, which are
+        ignored. :meth:`as_dict` calls it; the importer's fast paths, which read the cells directly, too."""
+        width = len(self.headers)
+        if len(cells) > width and any(not _is_blank_cell(c) for c in cells[width:]):
+            self._note_extra_cells(n, len(cells) - width)
 
     def _note_extra_cells(self, n: int, extra: int) -> None:
         if n in self._extra_cell_rows:

@@ -348,10 +348,6 @@ def test_clean_file_resaved_with_other_forms_gives_the_same_rows(session, settin
     assert len(a["tables"]["attendance" if kind == "attendance" else "payroll_payment"]) == len(iso)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: import_file copies reader.notices into the result before _run reads the "
-                   "rows, so the reader's notice of a row with more cells than the header (made by as_dict while rows "
-                   "are read) never reaches FileResult.notices; the chunk path (and the attendance fast path) never "
-                   "call as_dict for a clean row, so they would not make it even if the copy came later")
 @pytest.mark.parametrize("path", ["chunks", "rows"])
 def test_a_row_with_more_cells_than_the_header_is_noticed(session, settings, tmp_path, monkeypatch, path):
     if path == "rows":
