@@ -7,10 +7,16 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from rapidfuzz import fuzz, process
 
 from earlywarn.linking import (
+    COMPANY,
+    FUZZY_FLOOR,
     FUZZY_MAX,
     NAME_CONFIDENCE,
+    Candidate,
     CandidateIndex,
     company_candidate,
     company_forms,
@@ -176,3 +182,26 @@ def test_a_plain_candidate_list_works_without_an_index():
     cands = make_candidates([project_candidate(1, "安吉县阳光苑一期", "递铺街道")])
     r = link_report(project_code=None, employer=None, text="阳光苑工地欠薪", township=None, candidates=cands, codes={})
     assert (r.project_id, r.method) == (1, "fuzzy")
+
+
+# A small alphabet, so random texts share characters with the forms and fuzzy scores spread around the floor.
+_ALPHABET = "银河建设有限公司阳光苑工地安吉劳务班组朱老板钢筋木工递铺孝丰"
+
+
+@settings(max_examples=300, deadline=None)
+@given(forms=st.lists(st.text(_ALPHABET, min_size=1, max_size=12), min_size=1, max_size=25),
+       hay=st.text(_ALPHABET, min_size=1, max_size=40))
+def test_forms_skipped_before_fuzzy_matching_could_not_have_matched(forms, hay):
+    index = CandidateIndex([Candidate(COMPANY, i, (form,)) for i, form in enumerate(forms)])
+    kept = index.worth_scoring(hay)
+    assert kept == sorted(kept)
+    scored = {i for _, _, i in process.extract(hay, index.forms, scorer=fuzz.partial_ratio, limit=None,
+                                               score_cutoff=FUZZY_FLOOR) if len(index.forms[i]) <= len(hay)}
+    assert scored <= set(kept)
+
+
+def test_forms_sharing_too_few_characters_are_skipped():
+    index = CandidateIndex([Candidate(COMPANY, 1, ("银河建设有限公司",)), Candidate(COMPANY, 2, ("阳光苑",)),
+                            Candidate(COMPANY, 3, ("安吉县递铺街道阳光苑安置小区工程",))])
+    # 阳光苑 is in the text; 银河建设有限公司 shares only 公司 (2 of 8 < 0.3·8); the long name is longer than the text.
+    assert index.worth_scoring("阳光苑工地的公司欠了三个月工资") == [1]
