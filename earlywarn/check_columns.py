@@ -23,7 +23,8 @@ PAID_DAYS_PER_MONTH = 21.75  # 劳社部发〔2008〕3号: 月计薪天数
 
 
 class MinimumWage:
-    """The monthly minimum wage in force, remembered per calendar month (the first day asked decides)."""
+    """The monthly minimum wage in force on the first of the month: one figure per calendar month, whichever day
+    of it is asked and in whatever order (checks at several dates share one, and must agree with each alone)."""
 
     def __init__(self, ruleset: RuleSet, tier: int):
         self.ruleset, self.tier, self.cache = ruleset, tier, {}
@@ -31,7 +32,7 @@ class MinimumWage:
     def monthly_fen(self, on: date) -> int:
         key = (on.year, on.month)
         if key not in self.cache:
-            self.cache[key] = minimum_wage(self.ruleset.minimum_wage, self.tier, on)[0]
+            self.cache[key] = minimum_wage(self.ruleset.minimum_wage, self.tier, on.replace(day=1))[0]
         return self.cache[key]
 
 
@@ -48,16 +49,23 @@ class RosterRow:
 
 class WorkerRuns:
     """Each (project, worker)'s run of worker-months: where it starts, which run each row is in, and the roster
-    entry of each run (None for a worker paid or attending without one)."""
+    entry of each run (None for a worker paid or attending without one).
 
-    def __init__(self, months: MonthColumns, roster: dict[tuple[int, int], RosterRow]):
+    ``project_of``: the project of each value of ``months.project_id`` when that names a check rather than a
+    project (checks at several dates stacked in one table)."""
+
+    def __init__(self, months: MonthColumns, roster: dict[tuple[int, int], RosterRow],
+                 project_of: dict[int, int] | None = None):
         new = np.ones(len(months), dtype=bool)
         new[1:] = (months.project_id[1:] != months.project_id[:-1]) | (months.worker_id[1:] != months.worker_id[:-1])
         self.starts = np.flatnonzero(new)
         self.of_row = np.cumsum(new) - 1
         self.project_id = months.project_id[self.starts]
         self.worker_id = months.worker_id[self.starts]
-        self.entries = [roster.get(k) for k in zip(self.project_id.tolist(), self.worker_id.tolist(), strict=True)]
+        projects = self.project_id.tolist()
+        if project_of is not None:
+            projects = [project_of[key] for key in projects]
+        self.entries = [roster.get(k) for k in zip(projects, self.worker_id.tolist(), strict=True)]
         self.on_roster = np.array([e is not None for e in self.entries], dtype=bool)
 
     def __len__(self) -> int:
@@ -122,7 +130,6 @@ def worker_columns(months: MonthColumns, runs: WorkerRuns, minimum: MinimumWage,
                    owner: np.ndarray) -> tuple[dict, np.ndarray, WorkerFigures]:
     """The worker features of the workers on a roster (the others are no worker subject), their project
     positions, and the overdue figures of every run."""
-    as_of = months.as_of
     overdue = months.overdue
     figures = WorkerFigures(runs.reduce(np.add, np.where(overdue, months.owed_fen, 0)),
                             runs.reduce(np.add, overdue.astype(np.int64)), runs.reduce(np.maximum, months.overdue_days))
@@ -130,14 +137,16 @@ def worker_columns(months: MonthColumns, runs: WorkerRuns, minimum: MinimumWage,
     entries = [e for e in runs.entries if e is not None]
     first = runs.reduce(np.fmin, months.first_day)[keep]
     last = runs.reduce(np.fmax, months.last_day)[keep]
-    exited = np.array([e.exit_date is not None and e.exit_date <= as_of for e in entries], dtype=bool)
+    as_of = months.as_of_day[runs.starts][keep]
+    exit_day = np.array([e.exit_date.toordinal() if e.exit_date is not None else np.inf for e in entries], dtype=float)
+    exited = exit_day <= as_of
     owed = figures.owed_fen[keep]
     birth = [e.birth_date for e in entries]
     gender = [e.gender for e in entries]
     # Each last day's minimum, as the check asks it: the month of the last attendance, else the as-of date.
-    last_days, last_inverse = np.unique(np.nan_to_num(last, nan=0.0), return_inverse=True)
-    daily_minimum = np.array([float(round(minimum.monthly_fen(date.fromordinal(int(d)) if d else as_of)
-                                          / PAID_DAYS_PER_MONTH)) for d in last_days.tolist()])
+    last_days, last_inverse = np.unique(np.where(np.isnan(last), as_of, last), return_inverse=True)
+    daily_minimum = np.array([float(round(minimum.monthly_fen(date.fromordinal(int(d))) / PAID_DAYS_PER_MONTH))
+                              for d in last_days.tolist()])
     no = np.zeros(len(entries), dtype=bool)
 
     def f(values) -> tuple[np.ndarray, np.ndarray]:
@@ -190,9 +199,14 @@ def _ages(birth: list[date | None], on: np.ndarray) -> tuple[np.ndarray, np.ndar
     return np.where(missing, 0.0, years.astype(float)), missing
 
 
-def owed_months(months: MonthColumns, runs: WorkerRuns, run: int) -> list[tuple[str, int, int]]:
-    """(period, owed fen, overdue days) of a run's overdue months, oldest first."""
-    end = runs.starts[run + 1] if run + 1 < len(runs) else len(months)
-    rows = np.flatnonzero(months.overdue[runs.starts[run]:end]) + runs.starts[run]
-    return [(period_of(m), owed, late) for m, owed, late in zip(
-        months.month[rows].tolist(), months.owed_fen[rows].tolist(), months.overdue_days[rows].tolist(), strict=True)]
+def owed_months(months: MonthColumns, runs: WorkerRuns) -> dict[int, list[tuple[str, int, int]]]:
+    """Per run with overdue months, their (period, owed fen, overdue days), oldest first: one pass over the
+    overdue rows of the whole table."""
+    rows = np.flatnonzero(months.overdue)
+    numbers, inverse = np.unique(months.month[rows], return_inverse=True)
+    periods = [period_of(m) for m in numbers.tolist()]
+    out: dict[int, list[tuple[str, int, int]]] = {}
+    for run, i, owed, late in zip(runs.of_row[rows].tolist(), inverse.reshape(-1).tolist(),
+                                  months.owed_fen[rows].tolist(), months.overdue_days[rows].tolist(), strict=True):
+        out.setdefault(run, []).append((periods[i], owed, late))
+    return out

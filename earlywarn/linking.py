@@ -150,6 +150,14 @@ class CandidateIndex:
                              np.fromiter(h.values(), dtype=np.int64, count=len(h))) for ch, h in holders.items()}
         self.form_lengths = np.array([len(form) for form in self.forms], dtype=np.int64)
 
+    def normalised_codes(self, codes: Mapping[str, int]) -> Mapping[str, int]:
+        """Project codes as they are compared (NFKC, no spaces, upper case); kept while the same mapping is
+        passed again, as it is for every report of a batch."""
+        cached = getattr(self, "_codes", None)
+        if cached is None or cached[0] is not codes:
+            cached = self._codes = (codes, {norm(k).upper(): v for k, v in codes.items()})
+        return cached[1]
+
     def worth_scoring(self, hay: str) -> list[int]:
         """The forms that could score FUZZY_FLOOR or more against ``hay`` with ``partial_ratio`` and that are no
         longer than it (a longer form is never kept: see _score), in form order.
@@ -185,8 +193,7 @@ class _Match:
     matched: str
 
 
-def _code_in(project_code: str | None, text: str, codes: Mapping[str, int]) -> tuple[int, str] | None:
-    wanted = {norm(k).upper(): v for k, v in codes.items()}
+def _code_in(project_code: str | None, text: str, wanted: Mapping[str, int]) -> tuple[int, str] | None:
     tokens = [norm(project_code).upper(), *(t.upper() for t in _CODE_TOKEN.findall(text))]
     token = next((t for t in tokens if t and t in wanted), None)
     return None if token is None else (wanted[token], token)
@@ -249,7 +256,7 @@ def link_report(*, project_code: str | None, employer: str | None, text: str, to
     township = township or index.township_in("".join(hays))
     found = _score(index, hays, township)
     project, company = _best(found, PROJECT, threshold), _best(found, COMPANY, threshold)
-    code = _code_in(project_code, norm(text), codes)
+    code = _code_in(project_code, norm(text), index.normalised_codes(codes))
     if code is not None:
         pid, token = code
         p = index.projects.get(pid) or Candidate(PROJECT, pid, (token,), (pid,))

@@ -73,14 +73,18 @@ class WorkerMonth:
 # The integer figures, in WorkerMonth's order after the key and period.
 FIGURES = ("earned_fen", "attended_days", "paid_fen", "payments", "paid_cash_fen", "paid_team_leader_fen",
            "paid_outside_special_account_fen", "payments_outside_special_account", "payments_without_channel")
-_ARRAYS = ("project_id", "worker_id", "month", *FIGURES, "first_day", "last_day", "pay_day")
+ROW_WIDTH = 5 + len(FIGURES)  # a row of MonthColumns.from_rows
+_ARRAYS = ("project_id", "worker_id", "month", *FIGURES, "first_day", "last_day", "pay_day", "as_of_day")
 
 
 class MonthColumns:
     """Worker-months as of a date, one numpy array per field, sorted by project, worker and month.
 
     ``month`` is year × 12 + month − 1; days are ordinals (``date.toordinal``), ``first_day`` and ``last_day``
-    as floats with NaN for a month without attendance."""
+    as floats with NaN for a month without attendance.
+
+    Several checks at different dates can share one table (:mod:`earlywarn.dated_months`): ``project_id`` then
+    names a check rather than a project, ``as_of`` is None and ``as_of_day`` holds each row's as-of day."""
 
     project_id: np.ndarray
     worker_id: np.ndarray
@@ -97,9 +101,13 @@ class MonthColumns:
     first_day: np.ndarray
     last_day: np.ndarray
     pay_day: np.ndarray
+    as_of_day: np.ndarray
 
-    def __init__(self, as_of: date, **arrays: np.ndarray):
+    def __init__(self, as_of: date | None, *, as_of_day: np.ndarray | None = None, **arrays: np.ndarray):
         self.as_of = as_of
+        if as_of_day is None:
+            as_of_day = np.full(len(arrays["month"]), as_of.toordinal(), dtype=np.int64)
+        arrays["as_of_day"] = as_of_day
         order = np.lexsort((arrays["month"], arrays["worker_id"], arrays["project_id"]))
         in_order = np.array_equal(order, np.arange(len(order)))  # the summary's rows mostly are: no copies then
         for name in _ARRAYS:
@@ -112,15 +120,19 @@ class MonthColumns:
     def from_rows(cls, rows: list[tuple], *, as_of: date, pay_day: int) -> MonthColumns:
         """From integer rows (project, worker, month, earned × 800, days, the payroll figures in FIGURES' order,
         first day, last day; 0 for no day), in any order."""
-        width = 5 + len(FIGURES)
-        table = np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=len(rows) * width).reshape(-1, width)
+        return cls.from_table(int_table(rows, ROW_WIDTH), as_of=as_of, pay_day=pay_day)
+
+    @classmethod
+    def from_table(cls, table: np.ndarray, *, as_of: date | None, pay_day: int,
+                   as_of_day: np.ndarray | None = None) -> MonthColumns:
+        """From the rows of :meth:`from_rows` as one integer array of ROW_WIDTH columns."""
         table = np.ascontiguousarray(table.T)
         cols = dict(zip(("project_id", "worker_id", "month", *FIGURES, "first_day", "last_day"), table, strict=True))
         # Earned comes as × 800: round half up once per month, after summing exact hundredths of hours.
         cols["earned_fen"] = (cols["earned_fen"] + 400) // 800
         for name in ("first_day", "last_day"):
             cols[name] = np.where(cols[name] == 0, np.nan, cols[name])
-        return cls(as_of, **cols, pay_day=_pay_days(cols["month"], pay_day))
+        return cls(as_of, as_of_day=as_of_day, **cols, pay_day=_pay_days(cols["month"], pay_day))
 
     @classmethod
     def from_months(cls, months: list[WorkerMonth], as_of: date) -> MonthColumns:
@@ -146,7 +158,8 @@ class MonthColumns:
         periods = np.array([period_of(m) for m in months.tolist()], dtype=object)[inverse.reshape(-1)].tolist()
         return list(map(WorkerMonth, self.project_id.tolist(), self.worker_id.tolist(), periods,
                         *(getattr(self, f).tolist() for f in FIGURES), _dates(self.first_day),
-                        _dates(self.last_day), _dates(self.pay_day), repeat(self.as_of, n)))
+                        _dates(self.last_day), _dates(self.pay_day),
+                        repeat(self.as_of, n) if self.as_of is not None else _dates(self.as_of_day)))
 
     @cached_property
     def owed_fen(self) -> np.ndarray:
@@ -154,7 +167,7 @@ class MonthColumns:
 
     @cached_property
     def pay_day_passed(self) -> np.ndarray:
-        return self.pay_day < self.as_of.toordinal()
+        return self.pay_day < self.as_of_day
 
     @cached_property
     def overdue(self) -> np.ndarray:
@@ -162,7 +175,12 @@ class MonthColumns:
 
     @cached_property
     def overdue_days(self) -> np.ndarray:
-        return np.where(self.overdue, self.as_of.toordinal() - self.pay_day, 0)
+        return np.where(self.overdue, self.as_of_day - self.pay_day, 0)
+
+
+def int_table(rows: list[tuple], width: int) -> np.ndarray:
+    """Rows of ``width`` integers as one (rows × width) int64 array, in one pass."""
+    return np.fromiter(chain.from_iterable(rows), dtype=np.int64, count=len(rows) * width).reshape(-1, width)
 
 
 def _dates(ordinals: np.ndarray) -> list[date | None]:

@@ -62,8 +62,8 @@ def understand_reports(*, session, settings, reports: list[Report]) -> None:
     """Classify, link and corroborate reports (bulk imports and the web alike); flushes, never commits.
 
     One classifier call for the batch, one set of link candidates, and corroboration for wage-arrears
-    reports about a project (the wage check as of the day each report came in)."""
-    from earlywarn.report_links import corroborate, link_report_record, load_candidates
+    reports about a project (the wage check as of the day each report came in, all computed together)."""
+    from earlywarn.report_links import corroborate_many, link_report_record, load_candidates
     from earlywarn.rules import cached_rules
 
     if not reports:
@@ -83,12 +83,10 @@ def understand_reports(*, session, settings, reports: list[Report]) -> None:
             result = link_report_record(session=session, report=report, candidates=candidates, commit=False,
                                         audit=single)
             linked += bool(result and result.resolved)
-    ruleset, outcomes = None, Counter()
-    for report in reports:
-        if report.category == "wage_arrears" and report.project_id is not None:
-            ruleset = ruleset or cached_rules(settings.rules_dir)
-            outcomes[corroborate(session=session, ruleset=ruleset, report=report, audit=single, commit=False,
-                                 min_wage_tier=settings.min_wage_tier, pay_day=settings.pay_day)] += 1
+    arrears = [r for r in reports if r.category == "wage_arrears" and r.project_id is not None]
+    outcomes = Counter(corroborate_many(session=session, ruleset=cached_rules(settings.rules_dir), reports=arrears,
+                                        audit=single, commit=False, min_wage_tier=settings.min_wage_tier,
+                                        pay_day=settings.pay_day) if arrears else ())
     if not single:
         record_audit(session=session, action="report.understand_batch", object_type="report",
                      detail={"reports": len(reports), "linked": linked, "corroboration": dict(outcomes),

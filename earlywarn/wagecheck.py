@@ -6,13 +6,17 @@ worker-months as numpy columns; :mod:`earlywarn.check_columns` turns them into t
 features, evaluates each rule once over all its subjects and rolls the hits up to the project: its compliance
 level (green/yellow/orange/red), rule hits with counts, workers and amount owed, the oldest overdue days, and
 per worker the months owed. Python loops over projects and over the workers owed, never over worker-months.
+:func:`run_checks_at` checks a few projects each as of several dates the same way, all in one table (the
+corroboration of a batch of reports).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 
 import numpy as np
 from sqlmodel import Session, select
@@ -27,6 +31,7 @@ from earlywarn.check_columns import (
     worker_month_columns,
 )
 from earlywarn.check_features import FEATURES, SUBJECTS
+from earlywarn.config import LOCAL_TZ
 from earlywarn.month_columns import month_of
 from earlywarn.parsing import fen_to_yuan_str
 from earlywarn.rules import Rule, RuleSet, find_escalation, worst_level
@@ -99,49 +104,107 @@ def run_check(*, session: Session, ruleset: RuleSet, as_of: date, min_wage_tier:
         table = MonthColumns.from_months(months, as_of)
         if ids is not None:
             table = table.take(np.isin(table.project_id, ids))
-
-    r = RosterEntry
-    roster_q = (select(r.project_id, r.worker_id, r.daily_wage_fen, r.exit_date, Worker.name, Worker.id_masked,
-                       Worker.birth_date, Worker.gender, Company.name)
-                .join(Worker, Worker.id == r.worker_id).join(Company, Company.id == r.team_id))
-    if ids is not None:
-        roster_q = roster_q.where(r.project_id.in_(ids))
-    roster = {(pid, wid): RosterRow(*rest) for pid, wid, *rest in session.exec(roster_q)}
+    roster = load_roster(session=session, project_ids=ids)
     reports = recent_reports(session=session, as_of=as_of, days=report_window_days, phrases=ruleset.escalation_phrases,
                               project_ids=ids)
+    checked = {pid: Checked(*projects[pid], as_of, reports.get(pid, []))
+               for pid in np.unique(table.project_id).tolist()}
+    return list(evaluate_checks(ruleset, min_wage_tier, table, roster, checked).values())
 
+
+def run_checks_at(*, session: Session, ruleset: RuleSet, dates: dict[int, Iterable[date]], min_wage_tier: int = 2,
+                  pay_day: int = 25, report_window_days: int = 30) -> dict[tuple[int, date], ProjectCheck]:
+    """The check of each project of ``dates`` as of each of its dates — what ``run_check(project_ids=[project],
+    as_of=date)`` gives — by (project, date), all computed together (a batch of reports, each corroborated as of
+    the day it came in). A project without data by a date has no check then, as run_check returns none.
+
+    One read of the worker-months for every date (:mod:`earlywarn.dated_months`), of the rosters and of the
+    reports, and one evaluation of every rule over all the checks: a check per call cost ~10 ms, nearly all of it
+    fixed costs."""
+    from earlywarn.dated_months import dated_month_columns
+
+    q = (select(Project, Company.name).join(Company, Company.id == Project.general_contractor_id)
+         .where(Project.id.in_(list(dates))))
+    projects = {p.id: (p, gc) for p, gc in session.exec(q)}
+    if not projects:
+        return {}
+    ids = list(projects)
+    table, checks = dated_month_columns(session=session, dates={pid: dates[pid] for pid in ids}, pay_day=pay_day)
+    roster = load_roster(session=session, project_ids=ids)
+    windows = {day: _report_window(day, report_window_days) for _, day in checks}
+    reports = _reports_between(session=session, start=min(start for start, _ in windows.values()),
+                               end=max(end for _, end in windows.values()), phrases=ruleset.escalation_phrases,
+                               project_ids=ids) if checks else {}
+    checked = {}
+    for key in np.unique(table.project_id).tolist():
+        pid, day = checks[key]
+        start, end = windows[day]
+        recent = [(w, esc) for at, w, esc in reports.get(pid, ()) if start <= at < end]
+        checked[key] = Checked(*projects[pid], day, recent)
+    results = evaluate_checks(ruleset, min_wage_tier, table, roster, checked)
+    return {checks[key]: pc for key, pc in results.items()}
+
+
+class Checked(NamedTuple):
+    """One check of :func:`evaluate_checks`: the project, its general contractor, the date and its recent reports."""
+
+    project: Project
+    contractor: str
+    as_of: date
+    reports: list[tuple[int | None, bool]]
+
+
+def load_roster(*, session: Session, project_ids: list[int] | None) -> dict[tuple[int, int], RosterRow]:
+    """The roster entries (with worker and team) of these projects, or of all, by (project, worker)."""
+    r = RosterEntry
+    q = (select(r.project_id, r.worker_id, r.daily_wage_fen, r.exit_date, Worker.name, Worker.id_masked,
+                Worker.birth_date, Worker.gender, Company.name)
+         .join(Worker, Worker.id == r.worker_id).join(Company, Company.id == r.team_id))
+    if project_ids is not None:
+        q = q.where(r.project_id.in_(project_ids))
+    return {(pid, wid): RosterRow(*rest) for pid, wid, *rest in session.exec(q)}
+
+
+def evaluate_checks(ruleset: RuleSet, min_wage_tier: int, table: MonthColumns,
+                    roster: dict[tuple[int, int], RosterRow], checked: dict[int, Checked]) -> dict[int, ProjectCheck]:
+    """The checks ``checked`` over their worker-months ``table``, by key, in order of project code (then date).
+
+    Pure. A check's key is its rows' ``table.project_id``: the project id, or for checks at several dates
+    (:func:`earlywarn.dated_months.dated_month_columns`) a number per check. Every key of ``table`` must be in
+    ``checked``; ``roster`` is by (project, worker)."""
     present = np.unique(table.project_id).tolist()
-    order = sorted(present, key=lambda pid: projects[pid][0].code)
-    position = {pid: i for i, pid in enumerate(order)}
-    runs = WorkerRuns(table, roster)
-    owner = np.array([position[pid] for pid in runs.project_id.tolist()], dtype=np.intp)
+    order = sorted(present, key=lambda key: (checked[key].project.code, checked[key].as_of))
+    position = {key: i for i, key in enumerate(order)}
+    runs = WorkerRuns(table, roster, {key: checked[key].project.id for key in present})
+    owner = np.array([position[key] for key in runs.project_id.tolist()], dtype=np.intp)
     minimum = MinimumWage(ruleset, min_wage_tier)
     subjects = _Subjects()
     subjects.columns["worker_month"] = worker_month_columns(table, runs, minimum, owner[runs.of_row])
     worker_cols, worker_owner, figures = worker_columns(table, runs, minimum, owner)
     subjects.columns["worker"] = (worker_cols, worker_owner)
-    # Rows and runs are in project-id order: each project is one slice of both.
+    # Rows and runs are in key order: each check is one slice of both.
     row_bounds = np.searchsorted(table.project_id, present + [np.iinfo(np.int64).max])
     run_bounds = np.searchsorted(runs.project_id, present + [np.iinfo(np.int64).max])
-    slices = {pid: (slice(row_bounds[i], row_bounds[i + 1]), range(run_bounds[i], run_bounds[i + 1]))
-              for i, pid in enumerate(present)}
-    results = []
-    for project_id in order:
-        project, contractor = projects[project_id]
-        rows, project_runs = slices[project_id]
+    slices = {key: (slice(row_bounds[i], row_bounds[i + 1]), range(run_bounds[i], run_bounds[i + 1]))
+              for i, key in enumerate(present)}
+    months_owed = owed_months(table, runs)
+    results = {}
+    for key in order:
+        project, contractor, as_of, reports = checked[key]
+        rows, project_runs = slices[key]
         pc = ProjectCheck(project.id, project.code, project.name, project.township, contractor)
-        pc.owed = _workers_owed(table, runs, figures, project_runs)
+        pc.owed = _workers_owed(runs, figures, months_owed, project_runs)
         pc.workers_owed = len(pc.owed)
         pc.amount_owed_fen = sum(w.owed_fen for w in pc.owed)
         pc.oldest_overdue_days = max((w.oldest_overdue_days for w in pc.owed), default=0)
-        pc.features = _project_features(project, table, rows, pc, reports.get(project_id, []), as_of)
+        pc.features = _project_features(project, table, rows, pc, reports, as_of)
         subjects.add("project", pc.features, len(results))
-        results.append(pc)
-    _apply_rules(ruleset, subjects, results)
+        results[key] = pc
+    _apply_rules(ruleset, subjects, list(results.values()))
     return results
 
 
-def _workers_owed(months: MonthColumns, runs: WorkerRuns, figures, project_runs: range) -> list[WorkerOwed]:
+def _workers_owed(runs: WorkerRuns, figures, months_owed: dict[int, list], project_runs: range) -> list[WorkerOwed]:
     """The project's workers on its roster with overdue months, most owed first."""
     owed = []
     for run in project_runs:
@@ -149,8 +212,7 @@ def _workers_owed(months: MonthColumns, runs: WorkerRuns, figures, project_runs:
         if entry is None or not figures.overdue_months[run]:
             continue
         owed.append(WorkerOwed(int(runs.worker_id[run]), entry.name, entry.id_masked, entry.team,
-                               int(figures.owed_fen[run]), int(figures.oldest_overdue_days[run]),
-                               owed_months(months, runs, run)))
+                               int(figures.owed_fen[run]), int(figures.oldest_overdue_days[run]), months_owed[run]))
     owed.sort(key=lambda w: (-w.owed_fen, w.name))
     return owed
 
@@ -203,19 +265,27 @@ def recent_reports(*, session: Session, as_of: date, days: int, phrases,
                    project_ids: list[int] | None = None) -> dict[int, list[tuple[int | None, bool]]]:
     """Per project, its reports of the last ``days`` calendar days (the as-of day included): (workers named,
     escalation signal — the flag set on arrival, or a phrase of rules/escalation.yaml as it reads now)."""
-    from datetime import datetime, time
+    start, end = _report_window(as_of, days)
+    found = _reports_between(session=session, start=start, end=end, phrases=phrases, project_ids=project_ids)
+    return defaultdict(list, {pid: [(w, esc) for _, w, esc in rows] for pid, rows in found.items()})
 
-    from earlywarn.config import LOCAL_TZ
 
+def _report_window(as_of: date, days: int) -> tuple[datetime, datetime]:
+    """The last ``days`` calendar days in the county, the as-of day included: [start, end)."""
     end = datetime.combine(as_of + timedelta(days=1), time(), tzinfo=LOCAL_TZ)
-    start = end - timedelta(days=days)  # the last ``days`` calendar days, the as-of day included
-    q = (select(Report.project_id, Report.workers_involved, Report.escalation, Report.text)
+    return end - timedelta(days=days), end
+
+
+def _reports_between(*, session: Session, start: datetime, end: datetime, phrases, project_ids: list[int] | None
+                     ) -> dict[int, list[tuple[datetime, int | None, bool]]]:
+    """Per project, its reports received in [start, end): (received, workers named, escalation signal)."""
+    q = (select(Report.project_id, Report.received_at, Report.workers_involved, Report.escalation, Report.text)
          .where(Report.project_id.is_not(None), Report.received_at >= start, Report.received_at < end))
     if project_ids is not None:
         q = q.where(Report.project_id.in_(project_ids))
-    out: dict[int, list[tuple[int | None, bool]]] = defaultdict(list)
-    for pid, workers, escalation, text in session.exec(q):
-        out[pid].append((workers, bool(escalation) or bool(find_escalation(text, phrases))))
+    out: dict[int, list[tuple[datetime, int | None, bool]]] = defaultdict(list)
+    for pid, at, workers, escalation, text in session.exec(q):
+        out[pid].append((at, workers, bool(escalation) or bool(find_escalation(text, phrases))))
     return out
 
 
