@@ -28,12 +28,17 @@ from earlywarn.import_rows import OVERPAY_FACTOR, OVERPAY_SLACK_FEN, Lookups, ch
 from earlywarn.parsing import is_blank, parse_date, parse_hours_centi, parse_money_fen, parse_period, parse_text
 
 _BAD = -1
-# The key the in-file duplicate check keeps per attendance row (see import_writers.InFileChecks): one int.
-PROJECT_SHIFT, WORKER_SHIFT = 44, 20
+# The key the in-file duplicate check keeps per attendance row (see import_writers.InFileChecks): one int in the
+# table's order (project, day, worker), so the keys of a file in that order only grow. Ids too large to pack
+# (a project id from 2¹⁹, a worker id from 2²⁴) get a tuple instead, and the chunk path is not taken.
+PROJECT_SHIFT, DAY_SHIFT = 44, 24
+MAX_PROJECT_ID, MAX_WORKER_ID = (1 << 19) - 1, (1 << 24) - 1
 
 
-def attendance_key(project_id: int, worker_id: int, ordinal: int) -> int:
-    return (project_id << PROJECT_SHIFT) | (worker_id << WORKER_SHIFT) | ordinal
+def attendance_key(project_id: int, worker_id: int, ordinal: int) -> int | tuple[int, int, int]:
+    if project_id > MAX_PROJECT_ID or worker_id > MAX_WORKER_ID:
+        return (project_id, ordinal, worker_id)
+    return (project_id << PROJECT_SHIFT) | (ordinal << DAY_SHIFT) | worker_id
 
 
 class SharedChecks(Protocol):
@@ -62,12 +67,16 @@ class AttendanceColumns:
         self.index = tuple(index_of[c] for c in ("project_code", "id_number", "date", "hours"))
         self.min_width = max(self.index) + 1
         self.seen: set[int] = checks.seen  # shared with the row-by-row duplicate check
+        # The largest key of the clean chunks so far, and how many keys were seen after the last one: a chunk
+        # whose keys all lie above it, with no row checked one by one since, cannot repeat a key.
+        self.high, self.size = -1, 0
         self.today = lookups.today.toordinal()
         # The roster as parallel arrays; a (code, ID text) pair maps to its entry's index once, or to _BAD.
         self.who: dict[tuple[str, str], int] = {}
         entries = list(lookups.roster.items())
         self.entry_of = {key: i for i, (key, _) in enumerate(entries)}
         never = date.max.toordinal()
+        self.packable = all(p <= MAX_PROJECT_ID and info.worker_id <= MAX_WORKER_ID for (p, _), info in entries)
         self.roster = tuple(np.array(column, dtype=np.int64) for column in (
             [p for (p, _), _ in entries], [info.worker_id for _, info in entries],
             [info.entry.toordinal() for _, info in entries],
@@ -78,16 +87,18 @@ class AttendanceColumns:
 
     # -- distinct values, parsed once -------------------------------------------------------------
 
-    def _learn_who(self, pairs: set[tuple[str, str]]) -> None:
+    def _entry(self, code: str, id_text: str) -> int:
         lookups = self.lookups
+        try:
+            project_id = lookups.projects.get(parse_text(code, max_len=64))
+            id_number = normalize_id_number(id_text, today=lookups.today)
+            return self.entry_of.get((project_id, lookups.id_hasher(id_number)), _BAD)
+        except InvalidValue:
+            return _BAD
+
+    def _learn_who(self, pairs: set[tuple[str, str]]) -> None:
         for code, id_text in pairs:
-            try:
-                project_id = lookups.projects.get(parse_text(code, max_len=64))
-                id_number = normalize_id_number(id_text, today=lookups.today)
-                index = self.entry_of.get((project_id, lookups.id_hasher(id_number)), _BAD)
-            except InvalidValue:
-                index = _BAD
-            self.who[(code, id_text)] = index
+            self.who[(code, id_text)] = self._entry(code, id_text)
 
     def _learn_days(self, texts: set[str]) -> None:
         for text in texts:
@@ -111,7 +122,7 @@ class AttendanceColumns:
     def check(self, chunk: list[list[str]], first_row: int) -> AttendanceChunk | None:
         """The chunk's rows if every one is clean (and their keys are then taken as seen), else None."""
         n = len(chunk)
-        if not n or min(map(len, chunk)) < self.min_width:
+        if not n or not self.packable or min(map(len, chunk)) < self.min_width:
             return None
         i_code, i_id, i_day, i_hours = self.index
         # One list per column (zip(*chunk) builds a tuple per column of every row: six times slower).
@@ -125,19 +136,21 @@ class AttendanceColumns:
         project, worker, entry, exit_ = (a[who] for a in self.roster)
         if ((day > self.today) | (day < entry) | (day > exit_)).any():
             return None
-        keys = ((project << PROJECT_SHIFT) | (worker << WORKER_SHIFT) | day).tolist()
-        fresh = set(keys)
-        if len(fresh) != n or not self.seen.isdisjoint(fresh):
-            return None  # a duplicate: the row-by-row path says which row repeats which
-        self.seen |= fresh
-        arrays = (project, worker, day, centi)
+        key = (project << PROJECT_SHIFT) | (day << DAY_SHIFT) | worker
         iso = list(map(self.iso.__getitem__, days))
+        arrays = (project, worker, day, centi)
         # Key order (the table's), so a chunk lands in a few B-tree pages; files usually come in it already.
-        order = np.lexsort((worker, day, project))
-        if (order[1:] < order[:-1]).any():
-            index = order.tolist()
-            iso = [iso[i] for i in index]
-            project, worker, centi = project[order], worker[order], centi[order]
+        if not (key[1:] > key[:-1]).all():
+            order = np.argsort(key, kind="stable")
+            key, project, worker, centi = key[order], project[order], worker[order], centi[order]
+            iso = [iso[i] for i in order.tolist()]
+            if not (key[1:] > key[:-1]).all():
+                return None  # a duplicate: the row-by-row path says which row repeats which
+        keys = key.tolist()
+        if (len(self.seen) != self.size or keys[0] <= self.high) and not self.seen.isdisjoint(keys):
+            return None
+        self.seen.update(keys)
+        self.high, self.size = max(self.high, keys[-1]), len(self.seen)
         project_ids = project.tolist()
         rows = list(zip(project_ids, iso, worker.tolist(), centi.tolist(), strict=True))
         return AttendanceChunk(rows, set(project_ids), arrays)

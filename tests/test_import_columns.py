@@ -71,6 +71,30 @@ def test_attendance_clean_chunk_in_key_order_with_iso_days_and_hundredths():
     assert (checks.due, dict(checks.paid)) == ({}, {})
 
 
+def test_a_key_seen_row_by_row_after_a_clean_chunk_is_not_taken_again():
+    # The chunk after it lies wholly above the clean chunk's keys, but a row checked one by one in between
+    # (a refused chunk) holds one of its keys: it is a duplicate all the same.
+    cols, checks = columns("attendance")
+    assert cols.check([att_row("2025-03-03"), att_row("2025-03-04")], 2) is not None
+    checks.check(9, validate_attendance(9, dict(zip(KINDS["attendance"].column_names, att_row("2025-03-08"),
+                                                     strict=True)), cols.lookups))
+    before = state(checks)
+    assert cols.check([att_row("2025-03-07"), att_row("2025-03-08")], 10) is None
+    assert state(checks) == before
+    assert cols.check([att_row("2025-03-07"), att_row("2025-03-09")], 10) is not None
+
+
+def test_ids_too_large_to_pack_take_the_row_path_with_exact_keys():
+    lookups = Lookups(townships=frozenset(), today=TODAY, projects={P1: 1},
+                      roster={(1, W1): RosterInfo(1 << 24, date(2025, 3, 1), None, 35000),
+                              (1, W2): RosterInfo(1, date(2025, 3, 1), None, 35000)})
+    cols = AttendanceColumns(lookups, {"project_code": 0, "id_number": 1, "date": 2, "hours": 3},
+                             InFileChecks("attendance"))
+    assert cols.check([att_row(idn=W2)], 2) is None
+    # Packed, worker 2²⁴ on day d would collide with worker 0 on day d + 1; the row path keeps them apart.
+    assert attendance_key(1, 1 << 24, 739_000) == (1, 739_000, 1 << 24) != attendance_key(1, 0, 739_001)
+
+
 def att_row(day="2025-03-06", hours="8", code=P1, idn=W1) -> list[str]:
     return [code, idn, day, hours]
 
