@@ -58,22 +58,23 @@ def sum_worker_months(days: WrittenDays) -> MonthSums | None:
         return MonthSums([], [], [], [], [], [], [])
     if project.min() < 0 or worker.min() < 0 or project.max() >= 1 << 23 or worker.max() > _WORKER_MASK:
         return None
-    distinct, day_index = np.unique(day, return_inverse=True)
-    calendar = [date.fromordinal(d) for d in distinct.tolist()]
+    # Every day of the span as a date and a month number, looked up by offset (a file spans a few hundred days).
+    first = int(day.min())
+    calendar = [date.fromordinal(d) for d in range(first, int(day.max()) + 1)]
     month_of = np.array([d.year * 12 + d.month - 1 for d in calendar], dtype=np.int64)
-    key = (project << _PROJECT_SHIFT) | (worker << _WORKER_SHIFT) | month_of[day_index]
+    key = (project << _PROJECT_SHIFT) | (worker << _WORKER_SHIFT) | month_of[day - first]
     order = np.argsort(key, kind="stable")
     key, day, centi = key[order], day[order], centi[order]
     starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
     group = key[starts]
     months = (group & _MONTH_MASK).tolist()
-    as_date = dict(zip(distinct.tolist(), calendar, strict=True))
+    names = {m: f"{m // 12:04d}-{m % 12 + 1:02d}" for m in set(months)}
     return MonthSums(
         project=(group >> _PROJECT_SHIFT).tolist(),
         worker=((group >> _WORKER_SHIFT) & _WORKER_MASK).tolist(),
-        period=[f"{m // 12:04d}-{m % 12 + 1:02d}" for m in months],
+        period=list(map(names.__getitem__, months)),
         hours_centi=np.add.reduceat(centi, starts).tolist(),
         days=np.diff(np.r_[starts, len(key)]).tolist(),
-        first_day=[as_date[d] for d in np.minimum.reduceat(day, starts).tolist()],
-        last_day=[as_date[d] for d in np.maximum.reduceat(day, starts).tolist()],
+        first_day=list(map(calendar.__getitem__, (np.minimum.reduceat(day, starts) - first).tolist())),
+        last_day=list(map(calendar.__getitem__, (np.maximum.reduceat(day, starts) - first).tolist())),
     )
