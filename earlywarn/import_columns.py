@@ -22,6 +22,7 @@ from itertools import repeat
 from typing import Any, Protocol
 
 import numpy as np
+import pyarrow as pa
 
 from earlywarn.identity import InvalidValue, normalize_id_number
 from earlywarn.import_rows import OVERPAY_FACTOR, OVERPAY_SLACK_FEN, Lookups, channel_code
@@ -82,7 +83,7 @@ class AttendanceColumns:
             [info.entry.toordinal() for _, info in entries],
             [info.exit.toordinal() if info.exit is not None else never for _, info in entries]))
         self.day: dict[str, int] = {}  # date text → ordinal or _BAD
-        self.iso: dict[str, str] = {}  # date text → ISO text as the database stores it
+        self.iso: dict[int, str] = {}  # ordinal → ISO text as the database stores it
         self.hours: dict[str, int] = {}  # hours text → hundredths or _BAD
 
     # -- distinct values, parsed once -------------------------------------------------------------
@@ -108,7 +109,7 @@ class AttendanceColumns:
                 day = None
             self.day[text] = day.toordinal() if day is not None else _BAD
             if day is not None:
-                self.iso[text] = day.isoformat()
+                self.iso[day.toordinal()] = day.isoformat()
 
     def _learn_hours(self, texts: set[str]) -> None:
         for text in texts:
@@ -127,23 +128,43 @@ class AttendanceColumns:
         i_code, i_id, i_day, i_hours = self.index
         # One list per column (zip(*chunk) builds a tuple per column of every row: six times slower).
         pairs = list(zip([r[i_code] for r in chunk], [r[i_id] for r in chunk], strict=True))
-        days, hours = [r[i_day] for r in chunk], [r[i_hours] for r in chunk]
         who = _codes(self.who, pairs, self._learn_who)
-        day = _codes(self.day, days, self._learn_days)
-        centi = _codes(self.hours, hours, self._learn_hours)
+        day = _codes(self.day, [r[i_day] for r in chunk], self._learn_days)
+        centi = _codes(self.hours, [r[i_hours] for r in chunk], self._learn_hours)
+        return self._admit(who, day, centi)
+
+    def check_batch(self, batch: pa.RecordBatch, first_row: int) -> AttendanceChunk | None:
+        """:meth:`check` for an Arrow batch of string columns: each column dictionary-encoded in C++, so only
+        its distinct values meet Python (a few hundred days and hours, a few thousand workers a batch)."""
+        if not batch.num_rows or not self.packable or batch.num_columns < self.min_width:
+            return None
+        i_code, i_id, i_day, i_hours = self.index
+        (codes, code_of), (ids, id_of) = _encoded(batch.column(i_code)), _encoded(batch.column(i_id))
+        # A worker is a (code, ID text) pair: the pairs present, each looked up once.
+        pair = codes.astype(np.int64) * len(id_of) + ids
+        present, pair_index = np.unique(pair, return_inverse=True)
+        n_ids = len(id_of)
+        found = [(code_of[p // n_ids], id_of[p % n_ids]) for p in present.tolist()]
+        who = _codes(self.who, found, self._learn_who)[pair_index]
+        days, day_of = _encoded(batch.column(i_day))
+        hours, hours_of = _encoded(batch.column(i_hours))
+        day = _codes(self.day, day_of, self._learn_days)[days]
+        centi = _codes(self.hours, hours_of, self._learn_hours)[hours]
+        return self._admit(who, day, centi)
+
+    def _admit(self, who: np.ndarray, day: np.ndarray, centi: np.ndarray) -> AttendanceChunk | None:
+        """The rest of the check, on the rows' roster entries, day ordinals and hundredths of hours."""
         if (who < 0).any() or (day < 0).any() or (centi < 0).any():
             return None
         project, worker, entry, exit_ = (a[who] for a in self.roster)
         if ((day > self.today) | (day < entry) | (day > exit_)).any():
             return None
         key = (project << PROJECT_SHIFT) | (day << DAY_SHIFT) | worker
-        iso = list(map(self.iso.__getitem__, days))
         arrays = (project, worker, day, centi)
         # Key order (the table's), so a chunk lands in a few B-tree pages; files usually come in it already.
         if not (key[1:] > key[:-1]).all():
             order = np.argsort(key, kind="stable")
-            key, project, worker, centi = key[order], project[order], worker[order], centi[order]
-            iso = [iso[i] for i in order.tolist()]
+            key, project, worker, day, centi = key[order], project[order], worker[order], day[order], centi[order]
             if not (key[1:] > key[:-1]).all():
                 return None  # a duplicate: the row-by-row path says which row repeats which
         keys = key.tolist()
@@ -151,12 +172,19 @@ class AttendanceColumns:
             return None
         self.seen.update(keys)
         self.high, self.size = max(self.high, keys[-1]), len(self.seen)
+        iso = list(map(self.iso.__getitem__, day.tolist()))
         project_ids = project.tolist()
         rows = list(zip(project_ids, iso, worker.tolist(), centi.tolist(), strict=True))
         return AttendanceChunk(rows, set(project_ids), arrays)
 
 
 _UNSEEN = -2
+
+
+def _encoded(column: pa.Array) -> tuple[np.ndarray, list[str]]:
+    """A string column as (index of each row's value, the distinct values)."""
+    encoded = column.dictionary_encode()
+    return encoded.indices.to_numpy(), encoded.dictionary.to_pylist()
 
 
 def _codes(memo: dict[Any, int], values: list, learn: Callable[[set], None]) -> np.ndarray:

@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
+from earlywarn.arrow_csv import batch_lines
 from earlywarn.artifacts import file_sha256
 from earlywarn.audit import record_audit
 from earlywarn.config import Settings, local_today
@@ -343,19 +344,25 @@ def _run(*, session: Session, settings: Settings, reader: TableReader, result: F
         for row_no, cells in reader.records():
             one(row_no, cells)
     else:
-        for first, cells in reader.record_chunks(COLUMN_CHUNK):
-            clean = columns.check(cells, first)
+        for chunk in reader.chunks(COLUMN_CHUNK):
+            first, batch = chunk.first, chunk.batch
+            clean = columns.check_batch(batch, first) if batch is not None and hasattr(columns, "check_batch") \
+                else columns.check(chunk.cells, first)
             if clean is None:  # some row needs a closer look: this chunk goes row by row
-                for row_no, c in enumerate(cells, start=first):
+                for row_no, c in enumerate(chunk.cells, start=first):
                     one(row_no, c)
                 continue
-            rows_seen += len(cells)
-            longest = max(map(len, cells))
-            if longest > header_width:
-                for row_no, c in enumerate(cells, start=first):
-                    reader.note_extra_cells(row_no, c)
-            join = "\x1f".join if same_order and min(map(len, cells)) == longest == width else line
-            content.update(("\x1e".join(map(join, cells)) + "\x1e").encode())
+            rows_seen += len(chunk)
+            if batch is not None:  # as wide as the header: no extra cells
+                content.update(batch_lines(batch, canonical))
+            else:
+                cells = chunk.cells
+                longest = max(map(len, cells))
+                if longest > header_width:
+                    for row_no, c in enumerate(cells, start=first):
+                        reader.note_extra_cells(row_no, c)
+                join = "\x1f".join if same_order and min(map(len, cells)) == longest == width else line
+                content.update(("\x1e".join(map(join, cells)) + "\x1e").encode())
             if skip_invalid or not result.error_count:
                 result.rows_imported += writer.write_chunk(clean)
             if progress is not None:

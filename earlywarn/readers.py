@@ -22,6 +22,9 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
+from earlywarn.arrow_csv import ArrowUnfit, arrow_batches, batch_cells
 from earlywarn.file_format import SNIFF_BYTES, FileFormatError, choose_encoding, format_error, sniff_format
 from earlywarn.file_kinds import (
     ALL_KEYS,
@@ -68,6 +71,29 @@ def _identifier_text(v: Any) -> Any:
 
 
 _HEADER_SCAN_ROWS = 10
+
+
+ARROW = True  # large UTF-8 CSV files through Arrow (tests turn it off to exercise the csv module's chunks)
+
+
+class Chunk:
+    """Consecutive data rows from :meth:`TableReader.chunks`: an Arrow batch of string columns, or the csv
+    module's rows; ``cells`` gives the rows as lists either way (made from a batch when first asked for).
+    ``first`` is the row number of the first row."""
+
+    __slots__ = ("first", "batch", "_cells")
+
+    def __init__(self, first: int, *, batch: pa.RecordBatch | None = None, cells: list[list[Any]] | None = None):
+        self.first, self.batch, self._cells = first, batch, cells
+
+    @property
+    def cells(self) -> list[list[Any]]:
+        if self._cells is None:
+            self._cells = batch_cells(self.batch)
+        return self._cells
+
+    def __len__(self) -> int:
+        return self.batch.num_rows if self.batch is not None else len(self._cells)
 
 
 class TableReader:
@@ -272,21 +298,39 @@ class TableReader:
             if n > self.header_row:
                 yield n, cells
 
-    def record_chunks(self, size: int) -> Iterator[tuple[int, list[list[Any]]]]:
-        """The data rows in chunks of ``size``: (row number of the chunk's first row, the rows' raw cells),
-        blank rows included; rows are numbered consecutively as in :meth:`records`. For a CSV file one
-        generator step a chunk instead of three a row: the generators cost more than the CSV parsing."""
+    def chunks(self, size: int) -> Iterator[Chunk]:
+        """The data rows in chunks, blank rows included, numbered as in :meth:`records`. A UTF-8 CSV file is
+        read by Arrow (:mod:`earlywarn.arrow_csv`) in batches of columns, as far as Arrow reads it as the csv
+        module would; the rest, and every other file, by :meth:`record_chunks` in chunks of ``size`` rows."""
+        done = 0
+        if ARROW and self.format == "csv" and self.encoding == "utf-8-sig":
+            try:
+                for batch in arrow_batches(self.path, header_row=self.header_row, width=len(self.headers),
+                                           delimiter=self.delimiter):
+                    if batch.num_rows:
+                        yield Chunk(self.header_row + 1 + done, batch=batch)
+                        done += batch.num_rows
+                return
+            except ArrowUnfit:
+                pass  # from here on the csv module reads it
+        for first, cells in self.record_chunks(size, skip=done):
+            yield Chunk(first, cells=cells)
+
+    def record_chunks(self, size: int, skip: int = 0) -> Iterator[tuple[int, list[list[Any]]]]:
+        """The data rows in chunks of ``size`` (after the first ``skip``): (row number of the chunk's first row,
+        the rows' raw cells), blank rows included; rows are numbered consecutively as in :meth:`records`. For a
+        CSV file one generator step a chunk instead of three a row: the generators cost more than the parsing."""
         if self.format != "csv":
-            rows = self.records()
+            rows = islice(self.records(), skip, None)
             while chunk := list(islice(rows, size)):
                 yield chunk[0][0], [cells for _, cells in chunk]
             return
         assert self.encoding and self.delimiter
-        first = self.header_row + 1
+        first = self.header_row + 1 + skip
         try:
             with open(self.path, encoding=self.encoding, errors="strict", newline="") as f:
                 reader = csv.reader(f, delimiter=self.delimiter)
-                for _ in islice(reader, self.header_row):
+                for _ in islice(reader, self.header_row + skip):
                     pass
                 while chunk := list(islice(reader, size)):
                     yield first, chunk

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlmodel import Session
 
-from earlywarn import importer
+from earlywarn import arrow_csv, importer, readers
 from earlywarn.db import make_engine
 from earlywarn.file_kinds import KINDS
 from earlywarn.import_columns import AttendanceColumns, PayrollColumns, attendance_key
@@ -218,12 +218,17 @@ def twin(backend, template_db, tmp_path, pytestconfig):
 
 
 def spy_on_chunks(monkeypatch, outcomes: list[bool]) -> None:
-    for cls in (AttendanceColumns, PayrollColumns):
-        def check(self, chunk, first, _original=cls.check):
+    for cls, name in ((AttendanceColumns, "check"), (AttendanceColumns, "check_batch"), (PayrollColumns, "check")):
+        def check(self, chunk, first, _original=getattr(cls, name)):
             got = _original(self, chunk, first)
             outcomes.append(got is not None)
             return got
-        monkeypatch.setattr(cls, "check", check)
+        monkeypatch.setattr(cls, name, check)
+
+
+def rectangular(rows: list[list[str]], width: int) -> list[list[str]]:
+    """Every row as wide as the header (short ones padded with empty cells), so Arrow reads the whole file."""
+    return [(r + [""] * width)[:width] for r in rows]
 
 
 def import_into(session, settings, folder, kind: str, rows: list[list], skip_invalid: bool) -> dict:
@@ -321,12 +326,17 @@ MESSY = {"attendance": messy_attendance, "payroll": messy_payroll}
 
 @pytest.mark.parametrize("skip_invalid", [False, True], ids=["all-or-nothing", "skip-invalid"])
 @pytest.mark.parametrize("kind", ["attendance", "payroll"])
+@pytest.mark.parametrize("reading", ["arrow", "csv"])
 def test_chunk_path_equals_row_path_on_a_messy_file(session, settings, twin, tmp_path, monkeypatch, kind,
-                                                    skip_invalid):
+                                                    skip_invalid, reading):
     rows, n_bad = MESSY[kind](random.Random(20250630))
+    if reading == "arrow":  # batches of a few hundred bytes, none ragged: Arrow reads the whole file
+        rows = rectangular(rows, len(KINDS[kind].column_names))
     outcomes: list[bool] = []
     with monkeypatch.context() as m:
         m.setattr(importer, "COLUMN_CHUNK", 7)
+        m.setattr(arrow_csv, "BLOCK_BYTES", 300)
+        m.setattr(readers, "ARROW", reading == "arrow")
         spy_on_chunks(m, outcomes)
         chunked = import_into(session, settings, tmp_path / "chunks", kind, rows, skip_invalid)
     with monkeypatch.context() as m:

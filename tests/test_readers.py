@@ -11,6 +11,7 @@ import openpyxl
 import pytest
 from stdnum.cn import ric
 
+from earlywarn import arrow_csv
 from earlywarn.file_format import FileFormatError, detect_encoding, open_csv_text, sniff_format
 from earlywarn.file_kinds import KINDS, column_letter, kind_of
 from earlywarn.identity import InvalidValue, normalize_id_number
@@ -373,6 +374,41 @@ def test_record_chunks_number_rows_as_records_does(tmp_path, size):
     assert [n for n, _ in expected] == [3, 4, 5, 6, 7, 8]
     assert _chunked(t, size) == expected
     assert [len(chunk) for _, chunk in t.record_chunks(4)] == [4, 2]
+
+
+def _from_chunks(t) -> tuple[list[tuple[int, list]], int]:
+    chunks = list(t.chunks(3))
+    return [(c.first + i, cells) for c in chunks for i, cells in enumerate(c.cells)], sum(
+        c.batch is not None for c in chunks)
+
+
+def test_chunks_read_by_arrow_are_the_csv_modules_rows(tmp_path, monkeypatch):
+    monkeypatch.setattr(arrow_csv, "BLOCK_BYTES", 120)
+    p = tmp_path / "a.csv"
+    body = "".join(f'AJ-{i % 3},"330523198001010011",2025-03-{i % 28 + 1:02d}, {i % 9}\n' for i in range(40))
+    p.write_text("\ufeff安吉县某项目考勤表,,,\n项目编号,身份证号,日期,工时\n" + body + ",,,\n\n"
+                 'AJ-1,"3305231980\n01010011",2025-03-06,"8"\nAJ-2,"a ""quoted"" b",2025-03-07,\n', encoding="utf-8")
+    t = read_table(p)
+    rows, batches = _from_chunks(t)
+    assert batches > 3  # Arrow read it all, in batches
+    # A blank line is a row of empty cells from Arrow, an empty row from the csv module: both blank rows.
+    assert rows == [(n, cells or ["", "", "", ""]) for n, cells in t.records()]
+    assert rows[0][0] == 3 and rows[-1] == (46, ["AJ-2", 'a "quoted" b', "2025-03-07", ""])
+
+
+def test_chunks_go_on_with_the_csv_module_where_arrow_stops(tmp_path, monkeypatch):
+    monkeypatch.setattr(arrow_csv, "BLOCK_BYTES", 100)
+    p = tmp_path / "a.csv"
+    rows = [f"AJ-1,{ID1},2025-03-{d:02d},8" for d in range(1, 21)]
+    rows[14] += ",extra"  # a row wider than the header: Arrow stops at its batch
+    p.write_text("项目编号,身份证号,日期,工时\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    t = read_table(p)
+    got, batches = _from_chunks(t)
+    assert 0 < batches and got == list(t.records()) and len(got) == 20
+    gbk = write_csv(tmp_path / "g.csv", ["项目编号", "身份证号", "日期", "工时"], [["项目甲", ID1, "2025-03-05", "8"]],
+                    encoding="gbk")
+    t = read_table(gbk)
+    assert _from_chunks(t) == (list(t.records()), 0)  # GBK: the csv module throughout
 
 
 def test_record_chunks_of_an_xlsx_file(tmp_path):
