@@ -48,6 +48,9 @@ class SharedChecks(Protocol):
     seen: Any
     due: dict[tuple[int, int, str], tuple[int, int]]
     paid: dict[tuple[int, int, str], int]
+    pending: list[np.ndarray]
+
+    def settle(self) -> set: ...
 
 
 @dataclass
@@ -67,10 +70,11 @@ class AttendanceColumns:
         self.lookups = lookups
         self.index = tuple(index_of[c] for c in ("project_code", "id_number", "date", "hours"))
         self.min_width = max(self.index) + 1
-        self.seen: set[int] = checks.seen  # shared with the row-by-row duplicate check
-        # The largest key of the clean chunks so far, and how many keys were seen after the last one: a chunk
-        # whose keys all lie above it, with no row checked one by one since, cannot repeat a key.
-        self.high, self.size = -1, 0
+        self.checks = checks  # shared with the row-by-row duplicate check: seen, and pending (clean chunks' keys)
+        # Each project's largest key among the pending ones (clean chunks' keys, sorted arrays): only a key at or
+        # below it can repeat one of them. In a file in order of site then day, or of day then site, that is
+        # a few rows where a chunk begins, so the pending keys never need to become a set.
+        self.high: dict[int, int] = {}
         self.today = lookups.today.toordinal()
         # The roster as parallel arrays; a (code, ID text) pair maps to its entry's index once, or to _BAD.
         self.who: dict[tuple[str, str], int] = {}
@@ -152,6 +156,28 @@ class AttendanceColumns:
         centi = _codes(self.hours, hours_of, self._learn_hours)[hours]
         return self._admit(who, day, centi)
 
+    def _repeats(self, key: np.ndarray, project: np.ndarray) -> bool:
+        """Whether any of a chunk's keys (sorted, distinct) was seen before in the file: among the keys of rows
+        checked one by one (a set, empty in a clean file) or among the pending keys. Updates ``high``."""
+        checks = self.checks
+        if checks.seen and not checks.seen.isdisjoint(key.tolist()):
+            return True
+        bounds = np.flatnonzero(np.r_[True, project[1:] != project[:-1], True])  # each project's run of keys
+        doubtful = []
+        for p, start, end in zip(project[bounds[:-1]].tolist(), bounds[:-1].tolist(), bounds[1:].tolist(),
+                                 strict=True):
+            high = self.high.get(p)
+            if high is not None:
+                doubtful.append(key[start:start + int(np.searchsorted(key[start:end], high, side="right"))])
+        doubtful_keys = np.concatenate(doubtful) if doubtful else key[:0]
+        for block in checks.pending if len(doubtful_keys) else ():
+            at = np.minimum(np.searchsorted(block, doubtful_keys), len(block) - 1)
+            if (block[at] == doubtful_keys).any():
+                return True
+        for p, end in zip(project[bounds[1:] - 1].tolist(), key[bounds[1:] - 1].tolist(), strict=True):
+            self.high[p] = max(self.high.get(p, -1), end)
+        return False
+
     def _admit(self, who: np.ndarray, day: np.ndarray, centi: np.ndarray) -> AttendanceChunk | None:
         """The rest of the check, on the rows' roster entries, day ordinals and hundredths of hours."""
         if (who < 0).any() or (day < 0).any() or (centi < 0).any():
@@ -167,11 +193,9 @@ class AttendanceColumns:
             key, project, worker, day, centi = key[order], project[order], worker[order], day[order], centi[order]
             if not (key[1:] > key[:-1]).all():
                 return None  # a duplicate: the row-by-row path says which row repeats which
-        keys = key.tolist()
-        if (len(self.seen) != self.size or keys[0] <= self.high) and not self.seen.isdisjoint(keys):
-            return None
-        self.seen.update(keys)
-        self.high, self.size = max(self.high, keys[-1]), len(self.seen)
+        if self._repeats(key, project):
+            return None  # the row-by-row path says which row repeats which
+        self.checks.pending.append(key)
         iso = list(map(self.iso.__getitem__, day.tolist()))
         project_ids = project.tolist()
         rows = list(zip(project_ids, iso, worker.tolist(), centi.tolist(), strict=True))

@@ -81,7 +81,17 @@ class InFileChecks:
         self.seen: dict[Any, int] | set = {} if kind in ("projects", "workers", "subcontracts", "reports") else set()
         self.due: dict[tuple[int, int, str], tuple[int, int]] = {}
         self.paid: dict[tuple[int, int, str], int] = defaultdict(int)
+        # Attendance keys of clean chunks (import_columns), as arrays: put into ``seen`` only when a row checked
+        # one by one needs them, which in a clean file never happens (a set of a million ints is ~60 MB).
+        self.pending: list[np.ndarray] = []
         self.check = getattr(self, f"_check_{kind}")  # bound once: this runs a million times a file
+
+    def settle(self) -> set:
+        """``seen`` with the pending keys in it."""
+        if self.pending:
+            self.seen.update(np.concatenate(self.pending).tolist())
+            self.pending.clear()
+        return self.seen
 
     def _dup(self, row_no: int, key: Any, column: str, what: str) -> None:
         if isinstance(self.seen, dict):
@@ -110,7 +120,7 @@ class InFileChecks:
     def _check_attendance(self, row_no: int, r: AttendanceRecord) -> None:
         # One int per key keeps a million keys in tens of MB; the common case is two set operations.
         key = attendance_key(r.project_id, r.worker_id, r.work_date.toordinal())
-        seen = self.seen
+        seen = self.settle() if self.pending else self.seen
         if key in seen:
             raise RowRejected([RowError(row_no, _zh("attendance", "date"), None,
                                         "重复行（同一项目、同一工人、同一日期已在本文件前面出现）")])

@@ -40,7 +40,7 @@ def columns(kind: str, names: list[str] | None = None):
 
 
 def state(checks: InFileChecks) -> tuple:
-    return set(checks.seen), dict(checks.due), dict(checks.paid)
+    return set(checks.settle()), dict(checks.due), dict(checks.paid)  # pending keys count as seen
 
 
 def row_path(kind: str, cols, chunk: list[list[str]], first: int, checks: InFileChecks) -> list[int]:
@@ -67,7 +67,8 @@ def test_attendance_clean_chunk_in_key_order_with_iso_days_and_hundredths():
     assert got.project_ids == {1, 2}
     as_listed = sorted(zip(*(a.tolist() for a in got.arrays), strict=True))
     assert as_listed == sorted((p, w, date.fromisoformat(d).toordinal(), h) for p, d, w, h in got.rows)
-    assert checks.seen == {attendance_key(p, w, date.fromisoformat(d).toordinal()) for p, d, w, _ in got.rows}
+    assert checks.seen == set() and len(checks.pending) == 1  # kept as an array until a row needs them
+    assert checks.settle() == {attendance_key(p, w, date.fromisoformat(d).toordinal()) for p, d, w, _ in got.rows}
     assert (checks.due, dict(checks.paid)) == ({}, {})
 
 
@@ -82,6 +83,19 @@ def test_a_key_seen_row_by_row_after_a_clean_chunk_is_not_taken_again():
     assert cols.check([att_row("2025-03-07"), att_row("2025-03-08")], 10) is None
     assert state(checks) == before
     assert cols.check([att_row("2025-03-07"), att_row("2025-03-09")], 10) is not None
+
+
+def test_clean_chunks_are_checked_against_earlier_ones_without_a_set():
+    cols, checks = columns("attendance")
+    assert cols.check([att_row("2025-03-03", idn=W1), att_row("2025-03-04", idn=W1), att_row("2025-03-05", idn=W4,
+                                                                                           code=P2)], 2) is not None
+    # The same day as the last one, another worker: below the site's last key, but new.
+    assert cols.check([att_row("2025-03-04", idn=W3), att_row("2025-03-06", idn=W1)], 5) is not None
+    for repeat in (att_row("2025-03-03", idn=W1, hours="4"), att_row("2025-03-05", idn=W4, code=P2, hours="4")):
+        assert cols.check([att_row("2025-03-07", idn=W1), repeat], 7) is None
+    assert cols.check([att_row("2025-03-02", idn=W1, hours="4")], 9) is not None  # earlier, but not a repeat
+    assert checks.seen == set() and len(checks.pending) == 3  # no set was needed
+    assert len(checks.settle()) == 6
 
 
 def test_ids_too_large_to_pack_take_the_row_path_with_exact_keys():
