@@ -8,7 +8,7 @@ per-object path is ~10× slower). PostgreSQL: ``COPY`` into a temporary staging 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 
 from sqlmodel import Session
@@ -62,14 +62,17 @@ def bulk_upsert(session: Session, table: str, columns: Sequence[str], rows: list
     return len(rows)
 
 
-def bulk_insert_new(session: Session, table: str, columns: Sequence[str], rows: list[tuple],
-                    conflict: Sequence[str], update: Sequence[str] | Mapping[str, str] = ()) -> int:
+def bulk_insert_new(session: Session, table: str, columns: Sequence[str], rows: Sequence[tuple],
+                    conflict: Sequence[str], update: Sequence[str] | Mapping[str, str] = (),
+                    csv_rows: Callable[[], bytes] | None = None) -> int:
     """:func:`bulk_upsert` for rows believed new (their keys lie past anything the table held before).
 
     PostgreSQL: ``COPY`` straight into the table, under a savepoint — half the server's work of the staging
     table and ``ON CONFLICT`` (measured: 1.2 s against 1.9 s for 875,000 attendance rows). Should a key exist
     after all (another import of the same site committed first), the savepoint is rolled back and the rows
-    are upserted. SQLite: the upsert, which costs there what a plain insert does."""
+    are upserted. ``csv_rows``, when given, makes the same rows as CSV for the COPY (cheaper than the
+    driver's row-by-row formatting; ``rows`` is then read only for the fallback). SQLite: the upsert, which costs
+    there what a plain insert does."""
     conn = session.connection()
     if not rows or conn.dialect.name != "postgresql":
         return bulk_upsert(session, table, columns, rows, conflict, update)
@@ -81,9 +84,13 @@ def bulk_insert_new(session: Session, table: str, columns: Sequence[str], rows: 
     with raw.cursor() as cur:
         cur.execute("SAVEPOINT bulk_insert_new")
         try:
-            with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
+            options = " WITH (FORMAT csv)" if csv_rows is not None else ""
+            with cur.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN{options}") as copy:
+                if csv_rows is not None:
+                    copy.write(csv_rows())
+                else:
+                    for row in rows:
+                        copy.write_row(row)
         except psycopg.errors.UniqueViolation:
             cur.execute("ROLLBACK TO SAVEPOINT bulk_insert_new")
             return bulk_upsert(session, table, columns, rows, conflict, update)

@@ -15,6 +15,7 @@ either is seen by both. Pure: no session, no database.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -23,13 +24,15 @@ from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.csv as pcsv
 
 from earlywarn.identity import InvalidValue, normalize_id_number
 from earlywarn.import_rows import OVERPAY_FACTOR, OVERPAY_SLACK_FEN, Lookups, channel_code
 from earlywarn.parsing import is_blank, parse_date, parse_hours_centi, parse_money_fen, parse_period, parse_text
 
 _BAD = -1
-# The key the in-file duplicate check keeps per attendance row (see import_writers.InFileChecks): one int in the
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()  # Arrow's dates count days from 1970-01-01
+# The key the in-file duplicate check keeps per attendance row (see import_checks.InFileChecks): one int in the
 # table's order (project, day, worker), so the keys of a file in that order only grow. Ids too large to pack
 # (a project id from 2¹⁹, a worker id from 2²⁴) get a tuple instead, and the chunk path is not taken.
 PROJECT_SHIFT, DAY_SHIFT = 44, 24
@@ -43,7 +46,7 @@ def attendance_key(project_id: int, worker_id: int, ordinal: int) -> int | tuple
 
 
 class SharedChecks(Protocol):
-    """What the row-by-row in-file checks keep (:class:`earlywarn.import_writers.InFileChecks`)."""
+    """What the row-by-row in-file checks keep (:class:`earlywarn.import_checks.InFileChecks`)."""
 
     seen: Any
     due: dict[tuple[int, int, str], tuple[int, int]]
@@ -55,12 +58,39 @@ class SharedChecks(Protocol):
 
 @dataclass
 class AttendanceChunk:
-    """Clean rows ready for the writer: tuples in key order (project, ISO day, worker, hours), and the same
-    as arrays (project, worker, day ordinal, hours) for the worker-month sums."""
+    """Clean rows ready for the writer, in key order: ``ordered`` arrays (project, day ordinal, worker, hours);
+    ``rows`` as tuples (project, ISO day, worker, hours) for sqlite3, ``copy_csv()`` as CSV for PostgreSQL's
+    COPY, each made when first asked for. ``arrays`` (project, worker, day, hours) feed the worker-month sums."""
 
-    rows: list[tuple[int, str, int, int]]
+    ordered: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
     project_ids: set[int]
     arrays: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+    iso: dict[int, str]
+
+    @functools.cached_property
+    def rows(self) -> list[tuple[int, str, int, int]]:
+        project, day, worker, centi = (a.tolist() for a in self.ordered)
+        return list(zip(project, map(self.iso.__getitem__, day), worker, centi, strict=True))
+
+    # A sequence of its rows, so a writer can hand the chunk itself over and the tuples are made only if read.
+    def __len__(self) -> int:
+        return len(self.ordered[0])
+
+    def __iter__(self):
+        return iter(self.rows)
+
+    def __getitem__(self, i):
+        return self.rows[i]
+
+    def copy_csv(self) -> bytes:
+        """The rows as CSV (written by Arrow in C++: no Python object per row). Days are Arrow dates, which it
+        writes as ISO text."""
+        project, day, worker, centi = self.ordered
+        table = pa.table([project, pa.array(day - _EPOCH_ORDINAL, pa.int32()).cast(pa.date32()), worker, centi],
+                         names=["project_id", "work_date", "worker_id", "hours_centi"])
+        out = pa.BufferOutputStream()
+        pcsv.write_csv(table, out, pcsv.WriteOptions(include_header=False))
+        return out.getvalue().to_pybytes()
 
 
 class AttendanceColumns:
@@ -196,10 +226,7 @@ class AttendanceColumns:
         if self._repeats(key, project):
             return None  # the row-by-row path says which row repeats which
         self.checks.pending.append(key)
-        iso = list(map(self.iso.__getitem__, day.tolist()))
-        project_ids = project.tolist()
-        rows = list(zip(project_ids, iso, worker.tolist(), centi.tolist(), strict=True))
-        return AttendanceChunk(rows, set(project_ids), arrays)
+        return AttendanceChunk((project, day, worker, centi), set(np.unique(project).tolist()), arrays, self.iso)
 
 
 _UNSEEN = -2

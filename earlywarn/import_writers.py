@@ -1,8 +1,9 @@
-"""Per-kind lookups, in-file cross-row checks and writers used by :mod:`earlywarn.importer`.
+"""The writers of each kind used by :mod:`earlywarn.importer` (its lookups and in-file checks are in
+:mod:`earlywarn.import_checks`).
 
 Writers run inside the importer's transaction and never commit. Small kinds (projects, chains, rosters,
 reports) are kept whole until the end, because some checks need the whole file (the subcontract tree);
-attendance and payroll stream in chunks through :func:`earlywarn.bulk.bulk_upsert`.
+attendance and payroll stream in chunks through :mod:`earlywarn.bulk`.
 """
 
 from __future__ import annotations
@@ -17,20 +18,16 @@ from sqlmodel import Session, func, select
 
 from earlywarn.balances import PAY_COLUMNS, refresh_month_summary, refresh_payroll_summary
 from earlywarn.bulk import bulk_insert_new, bulk_upsert
-from earlywarn.file_kinds import KINDS
 from earlywarn.identity import mask_id_number, mask_phone
-from earlywarn.import_columns import AttendanceChunk, PayrollChunk, attendance_key
+from earlywarn.import_checks import _zh
+from earlywarn.import_columns import AttendanceChunk, PayrollChunk
 from earlywarn.import_rows import (
-    OVERPAY_FACTOR,
-    OVERPAY_SLACK_FEN,
     AttendanceRecord,
     Lookups,
     PayrollRecord,
     ProjectRecord,
     ReportRecord,
-    RosterInfo,
     RowError,
-    RowRejected,
     SubcontractRecord,
     WorkerRecord,
 )
@@ -42,105 +39,12 @@ from earlywarn.tables import (
     AttendanceMonth,
     Company,
     Informant,
+    PayrollPayment,
     Project,
     Report,
-    RosterEntry,
     Subcontract,
     Worker,
 )
-
-
-def _zh(kind: str, column: str) -> str:
-    return KINDS[kind].column(column).zh
-
-
-def load_lookups(*, session: Session, kind: str, lookups: Lookups) -> None:
-    """Fill what this kind's validation needs from the database (committed state plus this transaction)."""
-    rows = session.exec(select(Project.id, Project.code, Company.name)
-                        .join(Company, Company.id == Project.general_contractor_id)).all()
-    lookups.projects = {code: pid for pid, code, _ in rows}
-    lookups.project_contractor = {pid: gc for pid, _, gc in rows}
-    if kind == "workers":
-        teams: dict[int, set[str]] = defaultdict(set)
-        for project_id, name in session.exec(select(Subcontract.project_id, Company.name)
-                                             .join(Company, Company.id == Subcontract.child_id)):
-            teams[project_id].add(name)
-        lookups.teams = dict(teams)
-    if kind in ("attendance", "payroll"):
-        q = (select(RosterEntry.project_id, Worker.id_hash, RosterEntry.worker_id, RosterEntry.entry_date,
-                    RosterEntry.exit_date, RosterEntry.daily_wage_fen)
-             .join(Worker, Worker.id == RosterEntry.worker_id))
-        lookups.roster = {(p, h): RosterInfo(w, e, x, wage) for p, h, w, e, x, wage in session.exec(q)}
-
-
-class InFileChecks:
-    """Duplicate rows and consistency across the rows of one file (streaming, bounded memory)."""
-
-    def __init__(self, kind: str):
-        self.kind = kind
-        self.seen: dict[Any, int] | set = {} if kind in ("projects", "workers", "subcontracts", "reports") else set()
-        self.due: dict[tuple[int, int, str], tuple[int, int]] = {}
-        self.paid: dict[tuple[int, int, str], int] = defaultdict(int)
-        # Attendance keys of clean chunks (import_columns), as arrays: put into ``seen`` only when a row checked
-        # one by one needs them, which in a clean file never happens (a set of a million ints is ~60 MB).
-        self.pending: list[np.ndarray] = []
-        self.check = getattr(self, f"_check_{kind}")  # bound once: this runs a million times a file
-
-    def settle(self) -> set:
-        """``seen`` with the pending keys in it."""
-        if self.pending:
-            self.seen.update(np.concatenate(self.pending).tolist())
-            self.pending.clear()
-        return self.seen
-
-    def _dup(self, row_no: int, key: Any, column: str, what: str) -> None:
-        if isinstance(self.seen, dict):
-            first = self.seen.get(key)
-            if first is not None:
-                raise RowRejected([RowError(row_no, _zh(self.kind, column), None, f"与第 {first} 行重复（{what}）")])
-            self.seen[key] = row_no
-        else:
-            if key in self.seen:
-                reason = f"重复行（{what}已在本文件前面出现）"
-                raise RowRejected([RowError(row_no, _zh(self.kind, column), None, reason)])
-            self.seen.add(key)
-
-    def _check_projects(self, row_no: int, r: ProjectRecord) -> None:
-        self._dup(row_no, r.code, "project_code", "同一项目编号")
-
-    def _check_subcontracts(self, row_no: int, r: SubcontractRecord) -> None:
-        self._dup(row_no, (r.project_id, r.child), "child", "同一项目中同一下级单位")
-
-    def _check_workers(self, row_no: int, r: WorkerRecord) -> None:
-        self._dup(row_no, (r.project_id, r.id_number), "id_number", "同一项目中同一身份证号")
-
-    def _check_reports(self, row_no: int, r: ReportRecord) -> None:
-        self._dup(row_no, r.uid, "text" if r.uid.startswith("sha:") else "report_id", "同一报告")
-
-    def _check_attendance(self, row_no: int, r: AttendanceRecord) -> None:
-        # One int per key keeps a million keys in tens of MB; the common case is two set operations.
-        key = attendance_key(r.project_id, r.worker_id, r.work_date.toordinal())
-        seen = self.settle() if self.pending else self.seen
-        if key in seen:
-            raise RowRejected([RowError(row_no, _zh("attendance", "date"), None,
-                                        "重复行（同一项目、同一工人、同一日期已在本文件前面出现）")])
-        seen.add(key)
-
-    def _check_payroll(self, row_no: int, r: PayrollRecord) -> None:
-        self._dup(row_no, (r.project_id, r.worker_id, r.period, r.pay_date, r.amount_paid_fen), "amount_paid",
-                  "同一工人、同一月份、同一发放日期、同一金额")
-        month = (r.project_id, r.worker_id, r.period)
-        first = self.due.get(month)
-        if first is None:
-            self.due[month] = (r.amount_due_fen, row_no)
-        elif first[0] != r.amount_due_fen:
-            raise RowRejected([RowError(row_no, _zh("payroll", "amount_due"), None,
-                                        f"同一工人同一月份的应发金额与第 {first[1]} 行不一致")])
-        total = self.paid[month] + r.amount_paid_fen
-        if total > r.amount_due_fen * OVERPAY_FACTOR + OVERPAY_SLACK_FEN:
-            raise RowRejected([RowError(row_no, _zh("payroll", "amount_paid"), None,
-                                        f"{r.period} 月累计实发金额远高于应发金额，请核对")])
-        self.paid[month] = total  # a rejected payment does not count towards the month
 
 
 class Writer:
@@ -336,10 +240,10 @@ class AttendanceWriter(_SummaryKeeper):
             super().finish()
             return
         m = AttendanceMonth
-        before = {tuple(row) for row in self.session.execute(
-            select(m.project_id, m.worker_id, m.period).where(m.project_id.in_(sorted(self.projects)), m.days > 0))}
+        known = {(p, w, period): days for p, w, period, days in self.session.execute(
+            select(m.project_id, m.worker_id, m.period, m.days).where(m.project_id.in_(sorted(self.projects))))}
         resummed = {p for p, w, period in zip(sums.project, sums.worker, sums.period, strict=True)
-                    if (p, w, period) in before}
+                    if known.get((p, w, period), 0) > 0}
         refresh_month_summary(session=self.session, project_ids=resummed)
         wage = {(p, info.worker_id): info.daily_wage_fen for (p, _), info in self.lookups.roster.items()}
         zeros = (0,) * len(PAY_COLUMNS)
@@ -347,13 +251,17 @@ class AttendanceWriter(_SummaryKeeper):
                 for p, w, period, hours, n, first, last in zip(sums.project, sums.worker, sums.period,
                                                                sums.hours_centi, sums.days, sums.first_day,
                                                                sums.last_day, strict=True) if p not in resummed]
-        # A worker-month may already have a row for its payments alone: it gains its attendance side.
-        bulk_upsert(self.session, "attendance_month",
-                    ("project_id", "worker_id", "period", "earned_x800", "days", *PAY_COLUMNS, "first_day", "last_day",
-                     "last_data_day"), rows, ("project_id", "period", "worker_id"),
-                    {**{c: f"excluded.{c}" for c in ("earned_x800", "days", "first_day", "last_day")},
-                     "last_data_day": "CASE WHEN attendance_month.last_pay_date > excluded.last_day "
-                                      "THEN attendance_month.last_pay_date ELSE excluded.last_day END"})
+        columns = ("project_id", "worker_id", "period", "earned_x800", "days", *PAY_COLUMNS, "first_day", "last_day",
+                   "last_data_day")
+        key = ("project_id", "period", "worker_id")
+        # A worker-month with a row for its payments alone gains its attendance side; the others are new rows.
+        update = {**{c: f"excluded.{c}" for c in ("earned_x800", "days", "first_day", "last_day")},
+                  "last_data_day": "CASE WHEN attendance_month.last_pay_date > excluded.last_day "
+                                   "THEN attendance_month.last_pay_date ELSE excluded.last_day END"}
+        paid_only = [r for r in rows if r[:3] in known]
+        bulk_insert_new(self.session, "attendance_month", columns, [r for r in rows if r[:3] not in known], key,
+                        update)
+        bulk_upsert(self.session, "attendance_month", columns, paid_only, key, update)
 
     def write(self, records: list[AttendanceRecord]) -> int:
         self.projects.update(r.project_id for r in records)
@@ -370,7 +278,8 @@ class AttendanceWriter(_SummaryKeeper):
         self.days.add(*chunk.arrays)
         project, _, day, _ = chunk.arrays
         if all(day[project == pid].min() > self.last_day.get(pid, -1) for pid in chunk.project_ids):
-            return bulk_insert_new(self.session, "attendance", self.COLUMNS, chunk.rows, self.KEY, ("hours_centi",))
+            return bulk_insert_new(self.session, "attendance", self.COLUMNS, chunk, self.KEY, ("hours_centi",),
+                                   csv_rows=chunk.copy_csv)
         return self._upsert(chunk.rows)
 
     COLUMNS = ("project_id", "work_date", "worker_id", "hours_centi")
@@ -383,6 +292,15 @@ class AttendanceWriter(_SummaryKeeper):
 class PayrollWriter(_SummaryKeeper):
     streaming = True
 
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        # Each project's last pay date so far: a chunk of later payments only is inserted without the conflict
+        # check (bulk_insert_new), as attendance after a site's last day is.
+        p = PayrollPayment
+        last = select(func.max(p.pay_date)).where(p.project_id == Project.id).scalar_subquery()
+        self.last_pay = {pid: d if isinstance(d, date) else date.fromisoformat(d)
+                         for pid, d in self.session.execute(select(Project.id, last)) if d is not None}
+
     def finish(self) -> None:
         refresh_payroll_summary(session=self.session, project_ids=self.projects)
 
@@ -394,14 +312,17 @@ class PayrollWriter(_SummaryKeeper):
     def write_chunk(self, chunk: PayrollChunk) -> int:
         """A chunk the chunk-wise check passed whole."""
         self.projects |= chunk.project_ids
+        never = date.min
+        if all(r[5] > self.last_pay.get(r[0], never) for r in chunk.rows):
+            return bulk_insert_new(self.session, "payroll_payment", self.COLUMNS, chunk.rows, self.KEY, self.UPDATE)
         return self._upsert(chunk.rows)
 
+    COLUMNS = ("project_id", "worker_id", "period", "amount_due_fen", "amount_paid_fen", "pay_date", "channel")
+    KEY = ("project_id", "worker_id", "period", "pay_date", "amount_paid_fen")
+    UPDATE = ("amount_due_fen", "channel")
+
     def _upsert(self, rows: list[tuple]) -> int:
-        return bulk_upsert(self.session, "payroll_payment",
-                           ("project_id", "worker_id", "period", "amount_due_fen", "amount_paid_fen", "pay_date",
-                            "channel"), rows,
-                           ("project_id", "worker_id", "period", "pay_date", "amount_paid_fen"),
-                           ("amount_due_fen", "channel"))
+        return bulk_upsert(self.session, "payroll_payment", self.COLUMNS, rows, self.KEY, self.UPDATE)
 
 
 class ReportWriter(Writer):

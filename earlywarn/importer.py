@@ -31,9 +31,10 @@ from earlywarn.db import utcnow
 from earlywarn.file_format import FileFormatError, sniff_format
 from earlywarn.file_kinds import KINDS
 from earlywarn.identity import InvalidValue
+from earlywarn.import_checks import InFileChecks, load_lookups
 from earlywarn.import_columns import COLUMN_PATHS
 from earlywarn.import_rows import FAST_PATHS, KIND_ORDER, VALIDATORS, Lookups, RowError, RowRejected
-from earlywarn.import_writers import WRITERS, InFileChecks, Writer, load_lookups
+from earlywarn.import_writers import WRITERS, Writer
 from earlywarn.orgs import township_names
 from earlywarn.privacy import Vault
 from earlywarn.readers import TableReader

@@ -64,3 +64,21 @@ def test_unknown_table_is_refused_on_postgresql(session, settings):
         bulk_upsert(session, "no_such_table", ("a",), [(1,)], ("a",))
     with pytest.raises(ValueError, match="unknown table"):
         bulk_insert_new(session, "no_such_table", ("a",), [(1,)], ("a",))
+
+
+def test_insert_new_rows_given_as_csv(session):
+    rows = [(4, "2025-03-01", 1, 800), (4, "2025-03-02", 1, 750)]
+    made: list[int] = []
+
+    def as_csv() -> bytes:
+        made.append(1)
+        return b"4,2025-03-01,1,800\n4,2025-03-02,1,750\n"
+
+    assert bulk_insert_new(session, "attendance", COLUMNS, rows, KEY, ("hours_centi",), csv_rows=as_csv) == 2
+    assert attendance(session) == rows
+    assert made == ([1] if session.get_bind().dialect.name == "postgresql" else [])  # SQLite takes the tuples
+    # A key that exists after all: the tuples are upserted instead.
+    again = [(4, "2025-03-02", 1, 400), (4, "2025-03-03", 1, 800)]
+    bulk_insert_new(session, "attendance", COLUMNS, again, KEY, ("hours_centi",),
+                    csv_rows=lambda: b"4,2025-03-02,1,400\n4,2025-03-03,1,800\n")
+    assert attendance(session) == [rows[0], *again]

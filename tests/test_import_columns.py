@@ -17,9 +17,9 @@ from sqlmodel import Session
 from earlywarn import arrow_csv, importer, readers
 from earlywarn.db import make_engine
 from earlywarn.file_kinds import KINDS
+from earlywarn.import_checks import InFileChecks
 from earlywarn.import_columns import AttendanceColumns, PayrollColumns, attendance_key
 from earlywarn.import_rows import Lookups, RosterInfo, RowRejected, validate_attendance, validate_payroll
-from earlywarn.import_writers import InFileChecks
 from earlywarn.tables import ImportBatch
 from tests.conftest import RUN_ID, _base_settings
 from tests.test_importer import P1, P2, PROJECTS, SUBCONTRACTS, TODAY, W1, W2, W3, W4, W5, WORKERS, run, write_kind
@@ -107,6 +107,13 @@ def test_ids_too_large_to_pack_take_the_row_path_with_exact_keys():
     assert cols.check([att_row(idn=W2)], 2) is None
     # Packed, worker 2²⁴ on day d would collide with worker 0 on day d + 1; the row path keeps them apart.
     assert attendance_key(1, 1 << 24, 739_000) == (1, 739_000, 1 << 24) != attendance_key(1, 0, 739_001)
+
+
+def test_a_clean_chunk_as_csv_for_postgresql_copy():
+    cols, _ = columns("attendance")
+    got = cols.check([[P1, W1, "2025/3/4", "7.5"], [P2, W4, "2025-03-05", "8"], [P1, W1, "2025-03-03", "0"]], 2)
+    assert got.copy_csv() == b"1,2025-03-03,11,0\n1,2025-03-04,11,750\n2,2025-03-05,14,800\n"
+    assert len(got) == 3 and list(got) == got.rows and got[0] == (1, "2025-03-03", 11, 0)
 
 
 def att_row(day="2025-03-06", hours="8", code=P1, idn=W1) -> list[str]:

@@ -627,12 +627,12 @@ def test_exception_midway_leaves_nothing(session, settings, base, tmp_path, monk
     calls: list[tuple[int, int]] = []
 
     def flaky(write):
-        def attendance_write(session, table, columns, rows, *args):
+        def attendance_write(session, table, columns, rows, *args, **kw):
             if table == "attendance":
                 calls.append((len(rows), count(session, Attendance)))
                 if len(calls) == 2:
                     raise RuntimeError("disk full")
-            return write(session, table, columns, rows, *args)
+            return write(session, table, columns, rows, *args, **kw)
         return attendance_write
 
     # Both ways a writer sends rows: upserts, and inserts of rows past the sites' last days.
