@@ -303,7 +303,7 @@ class TableReader:
         read by Arrow (:mod:`earlywarn.arrow_csv`) in batches of columns, as far as Arrow reads it as the csv
         module would; the rest, and every other file, by :meth:`record_chunks` in chunks of ``size`` rows."""
         done = 0
-        if ARROW and self.format == "csv" and self.encoding == "utf-8-sig":
+        if ARROW and self.format == "csv" and self.encoding == "utf-8-sig" and self._header_lines_are_records():
             try:
                 for batch in arrow_batches(self.path, header_row=self.header_row, width=len(self.headers),
                                            delimiter=self.delimiter):
@@ -315,6 +315,13 @@ class TableReader:
                 pass  # from here on the csv module reads it
         for first, cells in self.record_chunks(size, skip=done):
             yield Chunk(first, cells=cells)
+
+    def _header_lines_are_records(self) -> bool:
+        """Whether the records up to the header are one line each: Arrow skips lines, not records, so a title
+        cell with a line break in it would shift every row."""
+        with open(self.path, encoding=self.encoding, newline="") as f:
+            above = islice(csv.reader(f, delimiter=self.delimiter), self.header_row)
+            return not any("\n" in cell or "\r" in cell for cells in above for cell in cells)
 
     def record_chunks(self, size: int, skip: int = 0) -> Iterator[tuple[int, list[list[Any]]]]:
         """The data rows in chunks of ``size`` (after the first ``skip``): (row number of the chunk's first row,

@@ -396,6 +396,16 @@ def test_chunks_read_by_arrow_are_the_csv_modules_rows(tmp_path, monkeypatch):
     assert rows[0][0] == 3 and rows[-1] == (46, ["AJ-2", 'a "quoted" b', "2025-03-07", ""])
 
 
+def test_a_title_cell_with_a_line_break_keeps_arrow_away(tmp_path):
+    # Arrow skips lines, not records: it would take the header for a data row.
+    p = tmp_path / "a.csv"
+    p.write_text('"安吉县\n考勤表",,,\n项目编号,身份证号,日期,工时\nAJ-1,330523198001010011,2025-03-05,8\n',
+                 encoding="utf-8")
+    t = read_table(p)
+    assert t.header_row == 2
+    assert _from_chunks(t) == ([(3, ["AJ-1", ID1, "2025-03-05", "8"])], 0)
+
+
 def test_chunks_go_on_with_the_csv_module_where_arrow_stops(tmp_path, monkeypatch):
     monkeypatch.setattr(arrow_csv, "BLOCK_BYTES", 100)
     p = tmp_path / "a.csv"
