@@ -3,11 +3,11 @@
 Python's csv module spends about 0.3 µs a row turning a million-row attendance file into lists; Arrow parses
 it in C++ on every core and hands over columns, which the importer checks without a Python object per cell
 (:meth:`earlywarn.import_columns.AttendanceColumns.check_batch`). Arrow is used only where it reads exactly
-what the csv module reads: cells as text (never converted, never null), quoted line breaks kept, blank lines
-kept as rows, every row as wide as the header. Anything else — another column count, a row Arrow cannot parse,
-bytes that do not decode — raises :class:`ArrowUnfit`, possibly after some batches, and the caller reads the
-rest with the csv module (:meth:`earlywarn.readers.TableReader.chunks`). Rows are numbered alike: both count
-records, a quoted multi-line cell being one.
+what the csv module reads: cells as text (never converted, never null), blank lines kept as rows, every row as
+wide as the header, no line break inside a cell (Arrow turns a quoted CR LF into CR). Anything else — another
+column count, a cell with a line break, a row Arrow cannot parse, bytes that do not decode — raises
+:class:`ArrowUnfit`, possibly after some batches, and the caller reads the rest with the csv module
+(:meth:`earlywarn.readers.TableReader.chunks`). Rows are numbered alike: both count records.
 """
 
 from __future__ import annotations
@@ -40,6 +40,10 @@ def arrow_batches(path: Path, *, header_row: int, width: int, delimiter: str) ->
         for batch in reader:
             if batch.num_columns != width:
                 raise ArrowUnfit(f"{batch.num_columns} columns")
+            # Inside quotes Arrow reads CR LF as CR alone (the csv module keeps both): a batch with a line
+            # break in a cell goes to the csv module. Such cells are rare in these files and invalid in most.
+            if any(pc.any(pc.match_substring_regex(column, "[\r\n]")).as_py() for column in batch.columns):
+                raise ArrowUnfit("a line break in a cell")
             yield batch
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError) as exc:
         raise ArrowUnfit(str(exc)) from None

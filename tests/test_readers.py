@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import csv
+import io
 import zipfile
 from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from stdnum.cn import ric
 
 from earlywarn import arrow_csv
@@ -394,6 +397,42 @@ def test_chunks_read_by_arrow_are_the_csv_modules_rows(tmp_path, monkeypatch):
     # A blank line is a row of empty cells from Arrow, an empty row from the csv module: both blank rows.
     assert rows == [(n, cells or ["", "", "", ""]) for n, cells in t.records()]
     assert rows[0][0] == 3 and rows[-1] == (46, ["AJ-2", 'a "quoted" b', "2025-03-07", ""])
+
+
+_CELL = st.text(st.sampled_from(list('ab 1,"\n\r\t项目－') + ["\u3000"]), max_size=6)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(st.lists(_CELL, min_size=4, max_size=4), max_size=25),
+       raw=st.lists(st.text(st.sampled_from(list('a,"\n 项')), max_size=12), max_size=3),
+       block=st.sampled_from([40, 90, 1 << 20]))
+def test_chunks_and_records_agree_on_any_file(tmp_path, monkeypatch, rows, raw, block):
+    """Whatever the cells (quotes, commas, line breaks, blanks) and stray unquoted lines: the rows the
+    importer reads in chunks (Arrow where it can) are the rows the csv module reads, numbered alike."""
+    monkeypatch.setattr(arrow_csv, "BLOCK_BYTES", block)
+    text = io.StringIO()
+    csv.writer(text).writerows([["项目编号", "身份证号", "日期", "工时"], *rows])
+    body = text.getvalue() + "".join(line + "\n" for line in raw)
+    p = tmp_path / "fuzz.csv"
+    p.write_bytes(body.encode())
+    try:
+        t = read_table(p)
+    except FileFormatError:
+        return  # not a table at all: the importer says so before reading rows
+    expected = [(n, cells) for n, cells in t.records()]
+    got, _ = _from_chunks(t)
+    blank = ["", "", "", ""]
+    assert [(n, c if c != blank else []) for n, c in got] == [(n, c if c != blank else []) for n, c in expected]
+
+
+def test_a_line_break_in_a_cell_is_read_by_the_csv_module(tmp_path, monkeypatch):
+    # Where a block of Arrow's ends between the CR and the LF of a quoted line break, Arrow reads "\r" alone.
+    monkeypatch.setattr(arrow_csv, "BLOCK_BYTES", 40)
+    for pad in range(40):
+        p = tmp_path / f"{pad}.csv"
+        p.write_bytes(("项目编号,身份证号,日期,工时\r\n" + "a" * pad + ',"b\r\nc",,1\r\nx,,,\r\n' * 3).encode())
+        t = read_table(p)
+        assert _from_chunks(t)[0] == list(t.records()), pad
 
 
 def test_a_title_cell_with_a_line_break_keeps_arrow_away(tmp_path):
