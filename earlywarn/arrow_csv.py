@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
@@ -42,11 +43,20 @@ def arrow_batches(path: Path, *, header_row: int, width: int, delimiter: str) ->
                 raise ArrowUnfit(f"{batch.num_columns} columns")
             # Inside quotes Arrow reads CR LF as CR alone (the csv module keeps both): a batch with a line
             # break in a cell goes to the csv module. Such cells are rare in these files and invalid in most.
-            if any(pc.any(pc.match_substring_regex(column, "[\r\n]")).as_py() for column in batch.columns):
+            if any(map(_has_line_break, batch.columns)):
                 raise ArrowUnfit("a line break in a cell")
             yield batch
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError) as exc:
         raise ArrowUnfit(str(exc)) from None
+
+
+def _has_line_break(column: pa.StringArray) -> bool:
+    """Whether any cell holds CR or LF: a byte search over the column's characters (a regular expression per
+    cell took 0.13 s for a county's attendance, this 2 ms)."""
+    _, offsets, data = column.buffers()
+    ends = np.frombuffer(offsets, dtype=np.int32)
+    chars = data.to_pybytes()[int(ends[column.offset]):int(ends[column.offset + len(column)])] if data else b""
+    return b"\n" in chars or b"\r" in chars
 
 
 def batch_cells(batch: pa.RecordBatch) -> list[list[str]]:
