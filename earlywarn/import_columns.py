@@ -2,9 +2,11 @@
 
 A county's attendance file is a million rows of a few hundred projects, dates and hour values and a few
 thousand workers. Checked row by row, CPython spends most of the import on call overhead. Here a chunk of
-rows becomes four columns; each distinct value is parsed once (memoised across the file) and the same rules
-as :func:`earlywarn.import_rows.validate_attendance` — project exists, worker on its roster, date not after
-today and within entry and exit, hours valid, no key seen before in the file — are applied to numpy arrays.
+rows becomes four columns — an Arrow batch's, dictionary-encoded in C++, or lists from the csv module; each
+distinct value is parsed once (memoised across the file) and the same rules as
+:func:`earlywarn.import_rows.validate_attendance` — project exists, worker on its roster, date not after today
+and within entry and exit, hours valid, no key seen before in the file — are applied to numpy arrays. Payroll,
+tens of thousands of rows, is checked in one lean loop a chunk (:class:`PayrollColumns`).
 
 The path is all or nothing per chunk: a chunk with any row it cannot vouch for returns None and the importer
 takes that chunk row by row, through the full validation that names every error. So what is admitted, and
