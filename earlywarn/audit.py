@@ -38,23 +38,36 @@ def record_audit(*, session: Session, action: str, actor: UserAccount | None = N
                  object_type: str | None = None, object_id: Any = None,
                  detail: dict[str, Any] | None = None) -> AuditLog:
     """Append one entry (flush only: the calling service commits with its change)."""
-    bind = session.get_bind()
-    if bind.dialect.name == "postgresql":
+    return record_audits(session=session, entries=[dict(action=action, actor=actor, object_type=object_type,
+                                                         object_id=object_id, detail=detail)])[0]
+
+
+def record_audits(*, session: Session, entries: list[dict[str, Any]]) -> list[AuditLog]:
+    """Append several entries in order, chained in memory from one read of the last hash and flushed once
+    (an import registering dozens of informants). Each entry holds :func:`record_audit`'s keyword arguments."""
+    if not entries:
+        return []
+    if session.get_bind().dialect.name == "postgresql":
         # Two writers must not chain onto the same previous hash.
         from sqlalchemy import text
 
         session.execute(text("SELECT pg_advisory_xact_lock(734100)"))
     prev = session.exec(select(AuditLog.hash).order_by(AuditLog.id.desc()).limit(1)).first() or GENESIS
     at = utcnow().replace(microsecond=0)
-    fields = dict(
-        at=at, actor_id=actor.id if actor else None, actor_role=actor.role if actor else None, action=action,
-        object_type=object_type, object_id=None if object_id is None else str(object_id),
-        detail=_redact(detail or {}),
-    )
-    entry = AuditLog(**fields, prev_hash=prev, hash=_entry_hash(**fields, prev_hash=prev))
-    session.add(entry)
+    written = []
+    for e in entries:
+        actor, object_id = e.get("actor"), e.get("object_id")
+        fields = dict(
+            at=at, actor_id=actor.id if actor else None, actor_role=actor.role if actor else None,
+            action=e["action"], object_type=e.get("object_type"),
+            object_id=None if object_id is None else str(object_id), detail=_redact(e.get("detail") or {}),
+        )
+        entry = AuditLog(**fields, prev_hash=prev, hash=_entry_hash(**fields, prev_hash=prev))
+        session.add(entry)
+        written.append(entry)
+        prev = entry.hash
     session.flush()
-    return entry
+    return written
 
 
 def verify_chain(*, session: Session) -> tuple[bool, int | None]:

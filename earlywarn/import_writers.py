@@ -31,14 +31,13 @@ from earlywarn.import_rows import (
     SubcontractRecord,
     WorkerRecord,
 )
-from earlywarn.informants import register_informant
+from earlywarn.informants import register_senders
 from earlywarn.month_sums import WrittenDays, sum_worker_months
 from earlywarn.privacy import Vault
 from earlywarn.tables import (
     Attendance,
     AttendanceMonth,
     Company,
-    Informant,
     PayrollPayment,
     Project,
     Report,
@@ -343,14 +342,13 @@ class ReportWriter(Writer):
 
     def write(self, records: list[ReportRecord]) -> int:
         existing = {r.uid: r for r in self.session.exec(select(Report).where(Report.uid.in_([x.uid for x in records])))}
-        informants: dict[str, Informant] = {}
-        for r in records:
-            informant = None
+        senders: dict[str, str | None] = {}
+        for r in records:  # a sender's first report names the township it is registered under
             if r.informant_code:
-                informant = informants.get(r.informant_code) or register_informant(
-                    session=self.session, vault=self.vault, township=r.township, ref_code=r.informant_code,
-                    commit=False)
-                informants[r.informant_code] = informant
+                senders.setdefault(r.informant_code, r.township)
+        informants = register_senders(session=self.session, vault=self.vault, senders=senders)
+        for r in records:
+            informant = informants.get(r.informant_code) if r.informant_code else None
             report = existing.get(r.uid) or Report(uid=r.uid, received_at=r.received_at, text=r.text,
                                                    source="import")
             report.received_at, report.text, report.township = r.received_at, r.text, r.township

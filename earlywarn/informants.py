@@ -11,7 +11,7 @@ from sqlalchemy import case, func, or_
 from sqlmodel import Session, select
 
 from earlywarn import auth, config
-from earlywarn.audit import record_audit
+from earlywarn.audit import record_audit, record_audits
 from earlywarn.config import LOCAL_TZ, Settings
 from earlywarn.enums import Role, WarningStatus
 from earlywarn.i18n import gettext as _
@@ -118,6 +118,29 @@ def register_informant(*, session: Session, vault: Vault, township: str | None =
     if commit:
         session.commit()
     return informant
+
+
+def register_senders(*, session: Session, vault: Vault, senders: dict[str, str | None]) -> dict[str, Informant]:
+    """The informant of each sender's code (``{code: township}``, as a bulk import of reports names them):
+    those already registered, and the others registered now — numbered in the order given, audited each, with
+    one read of each kind and one flush, not five statements a sender. Flush only."""
+    hashes = {code: vault.blind_index(code, "informant") for code in senders}
+    found = {i.ref_hash: i for i in session.exec(select(Informant).where(Informant.ref_hash.in_(hashes.values())))}
+    informants, new = {}, []
+    number = _next_pseudonym(session)
+    for code, township in senders.items():
+        informant = found.get(hashes[code])
+        if informant is None:
+            informant = found[hashes[code]] = Informant(pseudonym_no=number, ref_hash=hashes[code], township=township)
+            number += 1
+            session.add(informant)
+            new.append(informant)
+        informants[code] = informant
+    session.flush()
+    record_audits(session=session, entries=[
+        dict(action="informant.register", object_type="informant", object_id=i.id,
+             detail={"pseudonym_no": i.pseudonym_no, "township": i.township}) for i in new])
+    return informants
 
 
 def _validate(*, session: Session, settings: Settings, name: str, phone: str, township: str,

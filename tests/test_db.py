@@ -8,7 +8,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import select
 
-from earlywarn.audit import GENESIS, record_audit, verify_chain
+from earlywarn.audit import GENESIS, record_audit, record_audits, verify_chain
 from earlywarn.migrate import alembic_config, current_revision, upgrade_database
 from earlywarn.tables import AuditLog, UserAccount, metadata
 
@@ -73,6 +73,18 @@ def test_audit_log_is_hash_chained(session):
     assert a.prev_hash == GENESIS and b.prev_hash == a.hash
     assert a.detail["id_number"] == "[redacted]"  # never an ID number in the audit log
     assert verify_chain(session=session) == (True, None)
+
+
+def test_audit_entries_written_together_chain_as_one_by_one(session):
+    first = record_audit(session=session, action="test.before")
+    batch = record_audits(session=session, entries=[
+        dict(action="test.a", object_type="informant", object_id=1, detail={"phone": "13812345678"}),
+        dict(action="test.b", object_type="informant", object_id=2)])
+    session.commit()
+    assert [e.prev_hash for e in batch] == [first.hash, batch[0].hash]
+    assert batch[0].detail == {"phone": "[redacted]"} and batch[1].object_id == "2"
+    assert batch[0].id < batch[1].id and verify_chain(session=session) == (True, None)
+    assert record_audits(session=session, entries=[]) == []
 
 
 def test_audit_log_refuses_update_and_delete(session):

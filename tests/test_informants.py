@@ -298,3 +298,20 @@ def test_deactivating_an_informant_disables_the_login(manager, session, settings
     assert informant.is_active and not user.is_active  # re-enabling a login is the administrator's call
     dump = _dump(session, "audit_log")
     assert NAME not in dump and PHONE not in dump
+
+
+def test_senders_of_a_bulk_import_are_registered_together(session, settings):
+    vault = Vault(settings)
+    known = informants.register_informant(session=session, vault=vault, township="孝丰镇", ref_code="INF-1",
+                                          commit=False)
+    got = informants.register_senders(session=session, vault=vault,
+                                      senders={"INF-2": "递铺街道", "INF-1": "梅溪镇", "INF-3": None})
+    session.commit()
+    assert got["INF-1"] is known and known.township == "孝丰镇"  # already registered: unchanged
+    assert (got["INF-2"].pseudonym_no, got["INF-3"].pseudonym_no) == (known.pseudonym_no + 1, known.pseudonym_no + 2)
+    assert (got["INF-2"].township, got["INF-3"].township) == ("递铺街道", None)
+    assert got["INF-2"].ref_hash == vault.blind_index("INF-2", "informant")  # the code itself is never stored
+    audits = session.exec(select(AuditLog).where(AuditLog.action == "informant.register")
+                          .order_by(AuditLog.id)).all()
+    assert [a.object_id for a in audits] == [str(i.id) for i in (known, got["INF-2"], got["INF-3"])]
+    assert informants.register_senders(session=session, vault=vault, senders={}) == {}
