@@ -388,7 +388,8 @@ def _run(*, session: Session, settings: Settings, reader: TableReader, result: F
 
 
 _gc_lock = threading.Lock()
-_gc_pauses = 0
+_gc_pauses = 0  # imports under way that paused the collector
+_gc_was_enabled = True  # as the first of them found it
 
 
 @contextmanager
@@ -398,10 +399,10 @@ def _collector_paused():
     and each re-scans every long-lived object of the process — SQLAlchemy's, scikit-learn's: measured, 4.7 s
     of an 8 s county attendance import. Process-wide, so counted: imports in several threads share one pause,
     and the collector comes back when the last one ends (if it was on before the first)."""
-    global _gc_pauses
+    global _gc_pauses, _gc_was_enabled
     with _gc_lock:
         if _gc_pauses == 0:
-            _collector_paused.was_enabled = gc.isenabled()
+            _gc_was_enabled = gc.isenabled()
             gc.disable()
         _gc_pauses += 1
     try:
@@ -409,7 +410,7 @@ def _collector_paused():
     finally:
         with _gc_lock:
             _gc_pauses -= 1
-            if _gc_pauses == 0 and _collector_paused.was_enabled:
+            if _gc_pauses == 0 and _gc_was_enabled:
                 gc.enable()
 
 

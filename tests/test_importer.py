@@ -8,6 +8,7 @@ Every DB-backed test runs on SQLite and PostgreSQL (see conftest.py).
 from __future__ import annotations
 
 import csv
+import gc
 import hashlib
 import shutil
 from dataclasses import dataclass
@@ -997,3 +998,37 @@ def test_simulated_county_folder_import(session, settings, simulated, tmp_path):
     again = import_paths(session=session, settings=settings, paths=[folder])
     assert [r.status for r in again] == ["duplicate"] * 6
     assert count(session, Attendance) == s.attendance_rows
+
+
+def test_the_collector_is_paused_while_rows_stream_and_back_after(session, settings, base, tmp_path, monkeypatch):
+    assert gc.isenabled()
+    states: list[bool] = []
+    original = importer._run
+
+    def spy(**kw):
+        states.append(gc.isenabled())
+        return original(**kw)
+
+    monkeypatch.setattr(importer, "_run", spy)
+    assert run(session, settings, write_kind(tmp_path, "attendance", ATTENDANCE)).status == "succeeded"
+    assert states == [False] and gc.isenabled()
+
+    def broken(**kw):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(importer, "_run", broken)
+    with pytest.raises(RuntimeError):
+        run(session, settings, write_kind(tmp_path / "again", "attendance", ATTENDANCE[:3]))
+    assert gc.isenabled()  # given back on the way out
+    with importer._collector_paused():  # imports in two threads share one pause
+        with importer._collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()  # a process that runs without the collector keeps it off
+    try:
+        with importer._collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
