@@ -4,14 +4,16 @@ Python's csv module spends about 0.3 µs a row turning a million-row attendance 
 it in C++ on every core and hands over columns, which the importer checks without a Python object per cell
 (:meth:`earlywarn.import_columns.AttendanceColumns.check_batch`). Arrow is used only where it reads exactly
 what the csv module reads: cells as text (never converted, never null), blank lines kept as rows, every row as
-wide as the header, no line break inside a cell (Arrow turns a quoted CR LF into CR). Anything else — another
-column count, a cell with a line break, a row Arrow cannot parse, bytes that do not decode — raises
+wide as the header, no line break inside a cell (where a block of Arrow's ends inside a quoted CR LF it reads
+CR alone), no cell past the csv module's field size limit. Anything else — another column count, a cell with a
+line break or too long, a row Arrow cannot parse, bytes that do not decode — raises
 :class:`ArrowUnfit`, possibly after some batches, and the caller reads the rest with the csv module
 (:meth:`earlywarn.readers.TableReader.chunks`). Rows are numbered alike: both count records.
 """
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,9 +47,18 @@ def arrow_batches(path: Path, *, header_row: int, width: int, delimiter: str) ->
             # break in a cell goes to the csv module. Such cells are rare in these files and invalid in most.
             if any(map(_has_line_break, batch.columns)):
                 raise ArrowUnfit("a line break in a cell")
+            # The csv module refuses a cell past its field size limit (the importer says so); Arrow has none.
+            if any(_longest(column) >= csv.field_size_limit() for column in batch.columns):
+                raise ArrowUnfit("a cell too long for the csv module")
             yield batch
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, UnicodeDecodeError) as exc:
         raise ArrowUnfit(str(exc)) from None
+
+
+def _longest(column: pa.StringArray) -> int:
+    """The longest cell in bytes (never fewer than its characters, so the comparison errs towards the csv module)."""
+    ends = np.frombuffer(column.buffers()[1], dtype=np.int32)[column.offset:column.offset + len(column) + 1]
+    return int(np.diff(ends).max()) if len(column) else 0
 
 
 def _has_line_break(column: pa.StringArray) -> bool:

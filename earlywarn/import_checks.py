@@ -29,7 +29,7 @@ from earlywarn.import_rows import (
 from earlywarn.tables import Company, Project, RosterEntry, Subcontract, Worker
 
 
-def _zh(kind: str, column: str) -> str:
+def column_zh(kind: str, column: str) -> str:
     return KINDS[kind].column(column).zh
 
 
@@ -76,12 +76,13 @@ class InFileChecks:
         if isinstance(self.seen, dict):
             first = self.seen.get(key)
             if first is not None:
-                raise RowRejected([RowError(row_no, _zh(self.kind, column), None, f"与第 {first} 行重复（{what}）")])
+                reason = f"与第 {first} 行重复（{what}）"
+                raise RowRejected([RowError(row_no, column_zh(self.kind, column), None, reason)])
             self.seen[key] = row_no
         else:
             if key in self.seen:
                 reason = f"重复行（{what}已在本文件前面出现）"
-                raise RowRejected([RowError(row_no, _zh(self.kind, column), None, reason)])
+                raise RowRejected([RowError(row_no, column_zh(self.kind, column), None, reason)])
             self.seen.add(key)
 
     def _check_projects(self, row_no: int, r: ProjectRecord) -> None:
@@ -101,7 +102,7 @@ class InFileChecks:
         key = attendance_key(r.project_id, r.worker_id, r.work_date.toordinal())
         seen = self.settle() if self.pending else self.seen
         if key in seen:
-            raise RowRejected([RowError(row_no, _zh("attendance", "date"), None,
+            raise RowRejected([RowError(row_no, column_zh("attendance", "date"), None,
                                         "重复行（同一项目、同一工人、同一日期已在本文件前面出现）")])
         seen.add(key)
 
@@ -113,10 +114,10 @@ class InFileChecks:
         if first is None:
             self.due[month] = (r.amount_due_fen, row_no)
         elif first[0] != r.amount_due_fen:
-            raise RowRejected([RowError(row_no, _zh("payroll", "amount_due"), None,
+            raise RowRejected([RowError(row_no, column_zh("payroll", "amount_due"), None,
                                         f"同一工人同一月份的应发金额与第 {first[1]} 行不一致")])
         total = self.paid[month] + r.amount_paid_fen
         if total > r.amount_due_fen * OVERPAY_FACTOR + OVERPAY_SLACK_FEN:
-            raise RowRejected([RowError(row_no, _zh("payroll", "amount_paid"), None,
+            raise RowRejected([RowError(row_no, column_zh("payroll", "amount_paid"), None,
                                         f"{r.period} 月累计实发金额远高于应发金额，请核对")])
         self.paid[month] = total  # a rejected payment does not count towards the month

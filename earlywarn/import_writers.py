@@ -14,12 +14,13 @@ from typing import Any
 
 import networkx as nx
 import numpy as np
+from sqlalchemy import text
 from sqlmodel import Session, func, select
 
 from earlywarn.balances import PAY_COLUMNS, refresh_month_summary, refresh_payroll_summary
 from earlywarn.bulk import bulk_insert_new, bulk_upsert
 from earlywarn.identity import mask_id_number, mask_phone
-from earlywarn.import_checks import _zh
+from earlywarn.import_checks import column_zh
 from earlywarn.import_columns import AttendanceChunk, PayrollChunk
 from earlywarn.import_rows import (
     AttendanceRecord,
@@ -44,6 +45,8 @@ from earlywarn.tables import (
     Subcontract,
     Worker,
 )
+
+SITE_RECORDS_LOCK = 734101  # PostgreSQL advisory lock: imports of rosters, attendance and payroll (734100: audit)
 
 
 class Writer:
@@ -90,7 +93,7 @@ class Writer:
             for name_attr, code_attr, column in pairs:
                 code, name = getattr(record, code_attr), getattr(record, name_attr)
                 if code and holders.setdefault(code, name) != name:
-                    errors.append(RowError(row_no, _zh(self.kind, column), code,
+                    errors.append(RowError(row_no, column_zh(self.kind, column), code,
                                            f"该统一社会信用代码已属于“{holders[code]}”"))
             if errors:
                 bad.append((row_no, raw, errors))
@@ -152,10 +155,10 @@ class SubcontractWriter(Writer):
             reachable = nx.descendants(graph, root) | {root} if root in graph else {root}
             for row_no, raw, r in items:
                 if r.child == root:
-                    bad.append((row_no, raw, [RowError(row_no, _zh(self.kind, "child"), r.child,
+                    bad.append((row_no, raw, [RowError(row_no, column_zh(self.kind, "child"), r.child,
                                                        "施工总承包单位不能作为下级单位")]))
                 elif r.parent not in reachable:
-                    bad.append((row_no, raw, [RowError(row_no, _zh(self.kind, "parent"), r.parent,
+                    bad.append((row_no, raw, [RowError(row_no, column_zh(self.kind, "parent"), r.parent,
                                                        f"上级单位不在该项目以总包“{root}”为起点的分包链中")]))
         return bad
 
@@ -182,11 +185,18 @@ class SubcontractWriter(Writer):
 
 
 class _SummaryKeeper(Writer):
-    """Attendance and rosters (the daily wage) feed the worker-month summary of their projects."""
+    """Attendance, payroll and rosters (the daily wage) feed the worker-month summary of their projects.
+
+    Their imports take turns (a transaction-scoped lock on PostgreSQL, taken before anything is read; SQLite
+    has one writer at a time already): what a writer reads first — each site's last day and last pay date,
+    which worker-months exist — decides whether rows are new and which sums it makes in memory, and another
+    import committing in between would make that wrong (a summary row replaced by half a month's sums)."""
 
     def __init__(self, **kw):
         super().__init__(**kw)
         self.projects: set[int] = set()
+        if self.session.get_bind().dialect.name == "postgresql":
+            self.session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SITE_RECORDS_LOCK})
 
     def finish(self) -> None:
         refresh_month_summary(session=self.session, project_ids=self.projects)

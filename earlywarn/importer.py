@@ -188,6 +188,7 @@ def import_file(*, session: Session, settings: Settings, path: Path, kind: str |
     def fail(message: str) -> FileResult:
         session.rollback()
         result.status = "failed"
+        result.rows_imported = 0  # whatever was written before the failure was rolled back
         result.message = message
         _finish_batch(session, settings, result, file_hash=file_hash, content_hash=None, user=user,
                       job_id=job_id, batch_id=batch_id)

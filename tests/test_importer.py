@@ -11,6 +11,8 @@ import csv
 import gc
 import hashlib
 import shutil
+import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -19,19 +21,21 @@ import openpyxl
 import pytest
 from sqlalchemy import create_engine, func
 from sqlalchemy import select as sa_select
-from sqlmodel import select
+from sqlmodel import Session, select
 from stdnum.cn import ric, uscc
 from typer.testing import CliRunner
 
 from earlywarn import arrow_csv, import_writers, importer, readers
 from earlywarn.audit import verify_chain
 from earlywarn.cli import app
+from earlywarn.db import make_engine
 from earlywarn.file_kinds import KINDS
 from earlywarn.import_rows import KIND_ORDER
 from earlywarn.importer import MAX_ERRORS_KEPT, FileResult, import_file, import_paths
 from earlywarn.privacy import Vault
 from earlywarn.tables import (
     Attendance,
+    AttendanceMonth,
     AuditLog,
     Company,
     ImportBatch,
@@ -1032,3 +1036,56 @@ def test_the_collector_is_paused_while_rows_stream_and_back_after(session, setti
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_attendance_imports_of_one_site_take_turns_on_postgresql(session, settings, base, tmp_path, monkeypatch):
+    # Two uploads of the same worker's April, in two processes at once: the second waits for the first, then
+    # sees its days, so the worker-month summary holds all thirty (not the fifteen of whichever came last).
+    if settings.is_sqlite:
+        pytest.skip("SQLite has one writer at a time")
+    days = [[P1, W1, f"2025-04-{d:02d}", "8"] for d in range(1, 31)]
+    first, later = write_kind(tmp_path / "b", "attendance", days[15:]), write_kind(tmp_path / "a", "attendance",
+                                                                                 days[:15])
+    in_finish, order = threading.Event(), []
+    summary = import_writers.refresh_month_summary
+
+    def slow(*, session, project_ids):
+        if threading.current_thread().name == "first":
+            in_finish.set()
+            time.sleep(1.0)  # the other import starts meanwhile
+        return summary(session=session, project_ids=project_ids)
+
+    monkeypatch.setattr(import_writers, "refresh_month_summary", slow)
+
+    def upload(path: Path) -> None:
+        engine = make_engine(settings, immediate=False)
+        with Session(engine, expire_on_commit=False) as s:
+            assert run(s, settings, path).status == "succeeded"
+        order.append(path.parent.name)
+        engine.dispose()
+
+    thread = threading.Thread(target=upload, args=(first,), name="first")
+    thread.start()
+    assert in_finish.wait(30)
+    upload(later)
+    thread.join()
+    assert order == ["b", "a"]
+    session.expire_all()
+    month = session.exec(select(AttendanceMonth)).one()
+    assert (month.period, month.days, month.first_day, month.last_day) == ("2025-04", 30, date(2025, 4, 1),
+                                                                            date(2025, 4, 30))
+
+
+def test_a_file_that_breaks_midway_reports_nothing_imported(session, settings, base, tmp_path, monkeypatch):
+    # Arrow batches of the first rows are written, then the csv module refuses an over-long cell: the file's
+    # transaction is rolled back and its history says no row was imported.
+    monkeypatch.setattr(arrow_csv, "BLOCK_BYTES", 200)
+    rows = [[*row, "备注"] for row in ATTENDANCE]
+    rows[15][-1] = "x" * (csv.field_size_limit() + 1)
+    path = tmp_path / "attendance.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows([[*KINDS["attendance"].column_names, "备注"], *rows])
+    r = run(session, settings, path)
+    assert (r.status, r.rows_imported) == ("failed", 0) and "单元格内容过长" in r.message
+    assert count(session, Attendance) == 0
+    assert session.get(ImportBatch, r.batch_id).rows_imported == 0

@@ -435,6 +435,20 @@ def test_a_line_break_in_a_cell_is_read_by_the_csv_module(tmp_path, monkeypatch)
         assert _from_chunks(t)[0] == list(t.records()), pad
 
 
+def test_a_cell_too_long_for_the_csv_module_is_refused_either_way(tmp_path):
+    # Arrow has no field size limit; the csv module's (131,072 characters) decides, as it does row by row.
+    p = tmp_path / "a.csv"
+    rows = [f"AJ-1,{ID1},2025-03-{d:02d},8,备注" for d in range(1, 21)]
+    rows[9] = rows[9][:-2] + "x" * (csv.field_size_limit() + 10)
+    p.write_text("项目编号,身份证号,日期,工时,备注\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    t = read_table(p)
+    with pytest.raises(FileFormatError) as chunked:
+        _from_chunks(t)
+    with pytest.raises(FileFormatError) as by_row:
+        list(t.records())
+    assert chunked.value.message == by_row.value.message and "单元格内容过长" in by_row.value.message
+
+
 def test_a_title_cell_with_a_line_break_keeps_arrow_away(tmp_path):
     # Arrow skips lines, not records: it would take the header for a data row.
     p = tmp_path / "a.csv"
