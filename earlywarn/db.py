@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import DateTime, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
-from sqlmodel import Session
 
 from earlywarn.config import Settings
 
@@ -77,8 +75,3 @@ def make_engine(settings: Settings, *, immediate: bool = True) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True, json_serializer=_json_dumps)
-
-
-def session_scope(engine: Engine) -> Iterator[Session]:
-    with Session(engine, expire_on_commit=False) as session:
-        yield session
