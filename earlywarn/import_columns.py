@@ -98,6 +98,8 @@ class AttendanceChunk:
 class AttendanceColumns:
     """Checks chunks of raw attendance cells (CSV text) column-wise; see the module docstring."""
 
+    reads_batches = True  # check_batch takes Arrow batches as they come
+
     def __init__(self, lookups: Lookups, index_of: dict[str, int], checks: SharedChecks):
         self.lookups = lookups
         self.index = tuple(index_of[c] for c in ("project_code", "id_number", "date", "hours"))
@@ -275,6 +277,8 @@ class PayrollColumns:
     """Payroll is tens of thousands of rows whose validation, row by row, is mostly call overhead. This applies
     :func:`earlywarn.import_rows.validate_payroll` and the payroll in-file checks in one lean loop a chunk,
     staging the in-file state and keeping it only when the whole chunk is clean."""
+
+    reads_batches = False  # an Arrow batch is checked as its rows (Chunk.cells): the loop is over rows anyway
 
     def __init__(self, lookups: Lookups, index_of: dict[str, int], checks: SharedChecks):
         self.lookups = lookups

@@ -412,63 +412,6 @@ def validate_report(row_no: int, raw: dict[str, Any], lookups: Lookups) -> Repor
                         employer, text, workers, amount)
 
 
-_BAD = object()
-
-
-class FastAttendance:
-    """Attendance is a million rows of a few hundred projects, dates and hour values and a few thousand
-    workers. This checks a row with four dictionary look-ups; a row it cannot vouch for (any value it has
-    not seen parse cleanly, any date out of range) returns None and goes through :func:`validate_attendance`,
-    which applies the same rules and names every error."""
-
-    def __init__(self, lookups: Lookups, index_of: dict[str, int]):
-        self.lookups = lookups
-        self.index = tuple(index_of[c] for c in ("project_code", "id_number", "date", "hours"))
-        self.who: dict[tuple[str, str], Any] = {}
-        self.days: dict[str, Any] = {}
-        self.hours: dict[str, Any] = {}
-
-    def _who(self, code: str, id_text: str) -> Any:
-        try:
-            project_id = self.lookups.projects[parse_text(code, max_len=64)]
-            id_number = normalize_id_number(id_text, today=self.lookups.today)
-            return project_id, self.lookups.roster[(project_id, self.lookups.id_hasher(id_number))]
-        except (InvalidValue, KeyError):
-            return _BAD
-
-    @staticmethod
-    def _value(memo: dict, text: str, parser: Callable[[Any], Any]) -> Any:
-        hit = memo.get(text)
-        if hit is None:
-            try:
-                hit = memo[text] = parser(text) if not is_blank(text) else _BAD
-            except InvalidValue:
-                hit = memo[text] = _BAD
-        return hit
-
-    def __call__(self, cells: list[Any]) -> AttendanceRecord | None:
-        i_code, i_id, i_day, i_hours = self.index
-        try:
-            code, id_text, day_text, hours_text = cells[i_code], cells[i_id], cells[i_day], cells[i_hours]
-        except IndexError:
-            return None
-        who = self.who.get((code, id_text))
-        if who is None:
-            who = self.who[(code, id_text)] = self._who(code, id_text)
-        day = self._value(self.days, day_text, parse_date)
-        hours = self._value(self.hours, hours_text, parse_hours_centi)
-        if who is _BAD or day is _BAD or hours is _BAD:
-            return None
-        project_id, info = who
-        if day > self.lookups.today or day < info.entry or (info.exit is not None and day > info.exit):
-            return None
-        return AttendanceRecord(project_id, info.worker_id, day, hours)
-
-
-FAST_PATHS: dict[str, Callable[[Lookups, dict[str, int]], Callable[[list[Any]], Any]]] = {
-    "attendance": FastAttendance,
-}
-
 VALIDATORS: dict[str, Callable[[int, dict[str, Any], Lookups], Any]] = {
     "projects": validate_project,
     "subcontracts": validate_subcontract,

@@ -184,6 +184,13 @@ class SubcontractWriter(Writer):
         return len(records)
 
 
+def _latest(session: Session, day) -> dict[int, date]:
+    """Each project's latest ``day`` (a date column of a table with ``project_id``), for projects with any: one
+    index probe a project."""
+    latest = select(func.max(day)).where(day.class_.project_id == Project.id).scalar_subquery()
+    return {pid: d for pid, d in session.execute(select(Project.id, latest)) if d is not None}
+
+
 class _SummaryKeeper(Writer):
     """Attendance, payroll and rosters (the daily wage) feed the worker-month summary of their projects.
 
@@ -236,10 +243,7 @@ class AttendanceWriter(_SummaryKeeper):
         self.days = WrittenDays()
         # Each project's last day so far: rows after it are new, and a chunk of only such rows is inserted
         # without the conflict check (bulk_insert_new). One index probe a project.
-        a = Attendance
-        last = select(func.max(a.work_date)).where(a.project_id == Project.id).scalar_subquery()
-        self.last_day = {pid: (d if isinstance(d, date) else date.fromisoformat(d)).toordinal()
-                         for pid, d in self.session.execute(select(Project.id, last)) if d is not None}
+        self.last_day = {pid: d.toordinal() for pid, d in _latest(self.session, Attendance.work_date).items()}
 
     def finish(self) -> None:
         """The summary of the worker-months this file touched. Those with days before the import are re-summed
@@ -305,10 +309,7 @@ class PayrollWriter(_SummaryKeeper):
         super().__init__(**kw)
         # Each project's last pay date so far: a chunk of later payments only is inserted without the conflict
         # check (bulk_insert_new), as attendance after a site's last day is.
-        p = PayrollPayment
-        last = select(func.max(p.pay_date)).where(p.project_id == Project.id).scalar_subquery()
-        self.last_pay = {pid: d if isinstance(d, date) else date.fromisoformat(d)
-                         for pid, d in self.session.execute(select(Project.id, last)) if d is not None}
+        self.last_pay = _latest(self.session, PayrollPayment.pay_date)
 
     def finish(self) -> None:
         refresh_payroll_summary(session=self.session, project_ids=self.projects)

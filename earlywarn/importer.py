@@ -33,7 +33,7 @@ from earlywarn.file_kinds import KINDS
 from earlywarn.identity import InvalidValue
 from earlywarn.import_checks import InFileChecks, load_lookups
 from earlywarn.import_columns import COLUMN_PATHS
-from earlywarn.import_rows import FAST_PATHS, KIND_ORDER, VALIDATORS, Lookups, RowError, RowRejected
+from earlywarn.import_rows import KIND_ORDER, VALIDATORS, Lookups, RowError, RowRejected
 from earlywarn.import_writers import WRITERS, Writer
 from earlywarn.orgs import township_names
 from earlywarn.privacy import Vault
@@ -301,7 +301,6 @@ def _run(*, session: Session, settings: Settings, reader: TableReader, result: F
             rejects.add(row_no, raw, errors)
 
     csv_cells = reader.format == "csv"
-    fast = FAST_PATHS[kind](lookups, reader.index_of) if kind in FAST_PATHS and csv_cells else None
     columns = COLUMN_PATHS[kind](lookups, reader.index_of, checks) if kind in COLUMN_PATHS and csv_cells else None
     canonical = _canonical_order(reader)
     width, header_width = len(canonical), len(reader.headers)
@@ -314,24 +313,16 @@ def _run(*, session: Session, settings: Settings, reader: TableReader, result: F
 
     def one(row_no: int, cells: list[Any]) -> None:
         nonlocal rows_seen
-        # The fast path takes a clean row straight from its cells; anything it cannot vouch for goes through
-        # the full validation below, which names every error.
-        record = fast(cells) if fast is not None else None
-        raw = None
-        if record is None:
-            raw = reader.as_dict(row_no, cells)
-            if raw is None:
-                return  # a blank row
-        elif len(cells) > header_width:
-            reader.note_extra_cells(row_no, cells)
+        raw = reader.as_dict(row_no, cells)
+        if raw is None:
+            return  # a blank row
         rows_seen += 1
         content.update(line(cells).encode() + b"\x1e")
         try:
-            if record is None:
-                record = validate(row_no, raw, lookups)
+            record = validate(row_no, raw, lookups)
             checks.check(row_no, record)
         except RowRejected as exc:
-            reject(row_no, raw if raw is not None else reader.as_dict(row_no, cells), exc.errors)
+            reject(row_no, raw, exc.errors)
         else:
             # Whole-file kinds keep every valid row, so their final checks (the chain) see the whole file.
             if skip_invalid or not result.error_count or not writer.streaming:
@@ -348,7 +339,7 @@ def _run(*, session: Session, settings: Settings, reader: TableReader, result: F
     else:
         for chunk in reader.chunks(COLUMN_CHUNK):
             first, batch = chunk.first, chunk.batch
-            clean = columns.check_batch(batch, first) if batch is not None and hasattr(columns, "check_batch") \
+            clean = columns.check_batch(batch, first) if batch is not None and columns.reads_batches \
                 else columns.check(chunk.cells, first)
             if clean is None:  # some row needs a closer look: this chunk goes row by row
                 for row_no, c in enumerate(chunk.cells, start=first):

@@ -293,7 +293,7 @@ class TableReader:
 
     def records(self) -> Iterator[tuple[int, list[Any]]]:
         """The data rows as raw cell lists (row number, cells), blank rows included; see :meth:`as_dict`.
-        The importer's fast path reads these directly and builds a dict only for a row it must examine."""
+        The importer builds a dict (:meth:`as_dict`) only for a row it checks one by one."""
         for n, cells in self._raw_rows():
             if n > self.header_row:
                 yield n, cells
@@ -367,7 +367,7 @@ class TableReader:
 
     def note_extra_cells(self, n: int, cells: list[Any]) -> None:
         """A notice (among the first 20) for a row with filled cells past the header's last column, which are
-        ignored. :meth:`as_dict` calls it; the importer's fast paths, which read the cells directly, too."""
+        ignored. :meth:`as_dict` calls it; the importer's chunk path, which reads the cells directly, too."""
         width = len(self.headers)
         if len(cells) > width and any(not _is_blank_cell(c) for c in cells[width:]):
             self._note_extra_cells(n, len(cells) - width)
