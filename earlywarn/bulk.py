@@ -96,3 +96,84 @@ def bulk_insert_new(session: Session, table: str, columns: Sequence[str], rows: 
             return bulk_upsert(session, table, columns, rows, conflict, update)
         cur.execute("RELEASE SAVEPOINT bulk_insert_new")
     return len(rows)
+
+
+class NewRowsStream:
+    """:func:`bulk_insert_new` for a file's worth of chunks: on PostgreSQL, one ``COPY`` kept open while the
+    importer reads and checks the next chunk, so the server writes one chunk while the client works on the
+    next (two cores instead of one in turn; per chunk, a savepoint and a ``COPY`` each waited for cost 4096-row
+    chunks a round trip and the overlap). Nothing else may use the connection until :meth:`close` — the writer
+    closes the stream before any other statement of its own, and the importer when the rows end.
+
+    If a key exists after all, every row sent since the stream opened is upserted instead, as
+    :func:`bulk_insert_new` does; the chunks are kept until then (their arrays: tens of MB for a million rows).
+    SQLite: each chunk is upserted at once, which costs there what a plain insert does."""
+
+    SAVEPOINT = "new_rows_stream"
+
+    def __init__(self, session: Session, table: str, columns: Sequence[str], conflict: Sequence[str],
+                 update: Sequence[str] | Mapping[str, str] = ()):
+        if table not in metadata.tables:
+            raise ValueError(f"unknown table {table}")
+        self.session, self.table, self.columns = session, table, tuple(columns)
+        self.conflict, self.update = conflict, update
+        self._cursor = None
+        self._copy = None  # psycopg's Copy while a COPY is open
+        self._sent: list[Sequence[tuple]] = []
+
+    @property
+    def is_open(self) -> bool:
+        return self._copy is not None
+
+    def send(self, rows: Sequence[tuple], csv_rows: Callable[[], bytes]) -> int:
+        """Send ``rows`` (read only should the COPY fail), given as CSV by ``csv_rows``. Returns how many."""
+        if not len(rows):
+            return 0
+        conn = self.session.connection()
+        if conn.dialect.name != "postgresql":
+            return bulk_upsert(self.session, self.table, self.columns, rows, self.conflict, self.update)
+        if self._copy is None:
+            self._cursor = conn.connection.dbapi_connection.cursor()
+            self._cursor.execute(f"SAVEPOINT {self.SAVEPOINT}")
+            self._copy_block = self._cursor.copy(f"COPY {self.table} ({', '.join(self.columns)}) FROM STDIN "
+                                                 "WITH (FORMAT csv)")
+            self._copy = self._copy_block.__enter__()
+        self._sent.append(rows)
+        self._copy.write(csv_rows())
+        return len(rows)
+
+    def close(self) -> None:
+        """End the COPY and wait for the server: the connection is free again. Upserts every row sent instead
+        when a key turned out to exist."""
+        if self._copy is None:
+            return
+        import psycopg
+
+        block, cursor, sent = self._copy_block, self._cursor, self._sent
+        self._copy = self._copy_block = self._cursor = None
+        self._sent = []
+        try:
+            try:
+                block.__exit__(None, None, None)
+            except psycopg.errors.UniqueViolation:
+                cursor.execute(f"ROLLBACK TO SAVEPOINT {self.SAVEPOINT}")
+                for rows in sent:
+                    bulk_upsert(self.session, self.table, self.columns, rows, self.conflict, self.update)
+            cursor.execute(f"RELEASE SAVEPOINT {self.SAVEPOINT}")
+        finally:
+            cursor.close()
+
+    def abort(self, exc: BaseException) -> None:
+        """End an open COPY with an error (the server discards it and the transaction is left for the caller to
+        roll back), so that a failure midway does not leave the connection stuck in the COPY."""
+        if self._copy is None:
+            return
+        block, cursor = self._copy_block, self._cursor
+        self._copy = self._copy_block = self._cursor = None
+        self._sent = []
+        try:
+            block.__exit__(type(exc), exc, exc.__traceback__)
+        except Exception:  # noqa: BLE001 — the server's answer to the abort; the original error is what matters
+            pass
+        finally:
+            cursor.close()

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from sqlmodel import Session, func, select
 
 from earlywarn.balances import PAY_COLUMNS, refresh_month_summary, refresh_payroll_summary
-from earlywarn.bulk import bulk_insert_new, bulk_upsert
+from earlywarn.bulk import NewRowsStream, bulk_insert_new, bulk_upsert
 from earlywarn.identity import mask_id_number, mask_phone
 from earlywarn.import_checks import column_zh
 from earlywarn.import_columns import AttendanceChunk, PayrollChunk
@@ -66,6 +66,14 @@ class Writer:
 
     def link_batch(self, batch_id: int) -> None:
         """Called once the import's history row exists, inside the same transaction."""
+
+    def rows_done(self) -> None:
+        """Called after the last write, before the importer's next statement: anything still being sent is
+        finished."""
+
+    def abandon(self, exc: BaseException) -> None:
+        """Called when the import fails midway: whatever is being sent is cut off, so the connection can roll
+        back."""
 
     def finish(self) -> None:
         """Called after the last write, inside the import's transaction: derived data is brought up to date."""
@@ -244,6 +252,13 @@ class AttendanceWriter(_SummaryKeeper):
         # Each project's last day so far: rows after it are new, and a chunk of only such rows is inserted
         # without the conflict check (bulk_insert_new). One index probe a project.
         self.last_day = {pid: d.toordinal() for pid, d in _latest(self.session, Attendance.work_date).items()}
+        self.stream = NewRowsStream(self.session, "attendance", self.COLUMNS, self.KEY, ("hours_centi",))
+
+    def rows_done(self) -> None:
+        self.stream.close()
+
+    def abandon(self, exc: BaseException) -> None:
+        self.stream.abort(exc)
 
     def finish(self) -> None:
         """The summary of the worker-months this file touched. Those with days before the import are re-summed
@@ -291,14 +306,14 @@ class AttendanceWriter(_SummaryKeeper):
         self.days.add(*chunk.arrays)
         project, _, day, _ = chunk.arrays
         if all(day[project == pid].min() > self.last_day.get(pid, -1) for pid in chunk.project_ids):
-            return bulk_insert_new(self.session, "attendance", self.COLUMNS, chunk, self.KEY, ("hours_centi",),
-                                   csv_rows=chunk.copy_csv)
+            return self.stream.send(chunk, chunk.copy_csv)
         return self._upsert(chunk.rows)
 
     COLUMNS = ("project_id", "work_date", "worker_id", "hours_centi")
     KEY = ("project_id", "work_date", "worker_id")
 
     def _upsert(self, rows: list[tuple]) -> int:
+        self.stream.close()  # the connection is the stream's while it is open
         return bulk_upsert(self.session, "attendance", self.COLUMNS, rows, self.KEY, ("hours_centi",))
 
 

@@ -333,10 +333,12 @@ def _run(*, session: Session, settings: Settings, reader: TableReader, result: F
         if progress is not None and rows_seen % 5000 == 0:
             progress(result.filename, rows_seen, total)
 
-    if columns is None:
-        for row_no, cells in reader.records():
-            one(row_no, cells)
-    else:
+    def stream() -> None:
+        nonlocal rows_seen
+        if columns is None:
+            for row_no, cells in reader.records():
+                one(row_no, cells)
+            return
         for chunk in reader.chunks(COLUMN_CHUNK):
             first, batch = chunk.first, chunk.batch
             clean = columns.check_batch(batch, first) if batch is not None and columns.reads_batches \
@@ -361,14 +363,20 @@ def _run(*, session: Session, settings: Settings, reader: TableReader, result: F
             if progress is not None:
                 progress(result.filename, rows_seen, total)
 
-    # Cross-row checks that need the whole file (the subcontract tree, …) run on the kept rows.
-    late = writer.final_check(buffer)
-    for row_no, raw, errors in late:
-        reject(row_no, raw, errors)
-    bad_rows = {row_no for row_no, _, _ in late}
-    kept = [r for row_no, _, r in buffer if row_no not in bad_rows]
-    if skip_invalid or not result.error_count:
-        result.rows_imported += writer.write(kept)
+    try:
+        stream()
+        # Cross-row checks that need the whole file (the subcontract tree, …) run on the kept rows.
+        late = writer.final_check(buffer)
+        for row_no, raw, errors in late:
+            reject(row_no, raw, errors)
+        bad_rows = {row_no for row_no, _, _ in late}
+        kept = [r for row_no, _, r in buffer if row_no not in bad_rows]
+        if skip_invalid or not result.error_count:
+            result.rows_imported += writer.write(kept)
+        writer.rows_done()
+    except BaseException as exc:
+        writer.abandon(exc)  # a COPY still open would keep the connection from rolling back
+        raise
     result.rows_total = rows_seen
     if rejects is not None:
         result.rejected_path = rejects.close()

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 from sqlalchemy import text
 
-from earlywarn.bulk import bulk_insert_new, bulk_upsert
+from earlywarn.bulk import NewRowsStream, bulk_insert_new, bulk_upsert
 
 COLUMNS = ("project_id", "work_date", "worker_id", "hours_centi")
 KEY = ("project_id", "work_date", "worker_id")
@@ -82,3 +82,53 @@ def test_insert_new_rows_given_as_csv(session):
     bulk_insert_new(session, "attendance", COLUMNS, again, KEY, ("hours_centi",),
                     csv_rows=lambda: b"4,2025-03-02,1,400\n4,2025-03-03,1,800\n")
     assert attendance(session) == [rows[0], *again]
+
+
+def _csv(rows) -> bytes:
+    return "".join(f"{p},{d},{w},{h}\n" for p, d, w, h in rows).encode()
+
+
+def test_stream_sends_chunks_in_one_copy(session):
+    stream = NewRowsStream(session, "attendance", COLUMNS, KEY, ("hours_centi",))
+    chunks = [[(5, f"2025-04-{d:02d}", w, 700 + d) for w in (1, 2)] for d in range(1, 6)]
+    assert [stream.send(rows, lambda rows=rows: _csv(rows)) for rows in chunks] == [2] * 5
+    # PostgreSQL: one COPY stays open across the chunks; SQLite has written each already.
+    assert stream.is_open == (session.get_bind().dialect.name == "postgresql")
+    stream.close()
+    assert not stream.is_open
+    stream.close()  # closing twice is harmless
+    assert attendance(session) == [r for rows in chunks for r in rows]
+    assert stream.send([], lambda: b"") == 0 and not stream.is_open
+    session.commit()
+    assert len(attendance(session)) == 10
+
+
+def test_stream_falls_back_to_the_upsert_of_every_chunk_when_a_key_exists(session):
+    bulk_upsert(session, "attendance", COLUMNS, [(6, "2025-04-03", 1, 100)], KEY)
+    stream = NewRowsStream(session, "attendance", COLUMNS, KEY, ("hours_centi",))
+    chunks = [[(6, f"2025-04-{d:02d}", 1, 800)] for d in range(1, 6)]
+    for rows in chunks:
+        stream.send(rows, lambda rows=rows: _csv(rows))
+    stream.close()  # the third chunk met the row already there: all five upserted instead
+    assert attendance(session) == [rows[0] for rows in chunks]
+    bulk_upsert(session, "attendance", COLUMNS, [(6, "2025-04-06", 1, 200)], KEY)  # the transaction goes on
+    session.commit()
+    assert len(attendance(session)) == 6
+
+
+def test_stream_cut_off_midway_leaves_the_session_able_to_roll_back(session):
+    bulk_upsert(session, "attendance", COLUMNS, [(7, "2025-04-01", 1, 100)], KEY)
+    session.commit()
+    stream = NewRowsStream(session, "attendance", COLUMNS, KEY, ("hours_centi",))
+    rows = [(7, "2025-04-02", 1, 800)]
+    stream.send(rows, lambda: _csv(rows))
+    stream.abort(RuntimeError("the file broke off"))
+    assert not stream.is_open
+    stream.abort(RuntimeError("again"))  # nothing open: nothing to do
+    session.rollback()
+    assert attendance(session) == [(7, "2025-04-01", 1, 100)]
+
+
+def test_stream_refuses_an_unknown_table(session):
+    with pytest.raises(ValueError, match="unknown table"):
+        NewRowsStream(session, "no_such_table", ("a",), ("a",))
