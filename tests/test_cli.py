@@ -34,7 +34,7 @@ def test_help_everywhere(settings):
 
 def test_db_upgrade_and_users_add(settings):
     r = run(settings, "db", "upgrade")
-    assert r.returncode == 0 and "0007" in r.stderr
+    assert r.returncode == 0 and "0008" in r.stderr
     r = run(settings, "users", "add", "zhang", "--role", "mediator", "--name", "张调解")
     assert r.returncode == 0, r.stderr
     assert "初始密码（只显示这一次）" in r.stdout

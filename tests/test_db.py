@@ -14,7 +14,7 @@ from earlywarn.tables import AuditLog, UserAccount, metadata
 
 
 def test_migrations_reach_head_and_match_the_tables(settings, engine):
-    assert current_revision(settings) == "0007"
+    assert current_revision(settings) == "0008"
     names = set(inspect(engine).get_table_names())
     assert set(metadata.tables) <= names
     command.check(alembic_config(settings))  # raises if tables.py and the migrations drift apart
@@ -37,6 +37,19 @@ def test_attendance_is_keyed_by_its_natural_key(settings, engine):
         with engine.connect() as conn:
             ddl = conn.execute(text("SELECT sql FROM sqlite_master WHERE name = 'attendance'")).scalar()
         assert ddl.rstrip().endswith("WITHOUT ROWID")
+
+
+def test_payments_and_the_summary_carry_no_foreign_keys(settings, engine):
+    # Migration 0008: the per-row trigger checks were most of writing them on PostgreSQL; 0007 had them.
+    tables = ("payroll_payment", "attendance_month")
+    assert [inspect(engine).get_foreign_keys(t) for t in tables] == [[], []]
+    command.downgrade(alembic_config(settings), "0007")
+    engine.dispose()  # a pooled SQLite connection answers PRAGMA foreign_key_list from the schema it read before
+    inspector = inspect(engine)
+    assert [sorted(fk["referred_table"] for fk in inspector.get_foreign_keys(t)) for t in tables] == [
+        ["project", "worker"], ["project", "worker"]]
+    upgrade_database(settings)
+    assert [inspect(engine).get_foreign_keys(t) for t in tables] == [[], []]
 
 
 def test_sqlite_pragmas(settings, engine):
