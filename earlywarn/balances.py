@@ -45,7 +45,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 from sqlmodel import Session
@@ -130,8 +130,10 @@ def _payroll_rows(ids: list[int]):
     """The payroll side per worker-month of these projects, as summary rows without attendance."""
     p = PayrollPayment
     last = func.max(p.pay_date)
-    return (select(p.project_id, p.worker_id, p.period, _ZERO, _ZERO, *_payroll_sums(p), _NO_DAY, _NO_DAY,
-                   last.label("last_pay_date"), last.label("last_data_day"))
+    pay_side = (c.label(name) for c, name in zip(_payroll_sums(p), PAY_COLUMNS, strict=True))
+    return (select(p.project_id, p.worker_id, p.period, _ZERO.label("earned_x800"), _ZERO.label("days"), *pay_side,
+                   _NO_DAY.label("first_day"), _NO_DAY.label("last_day"), last.label("last_pay_date"),
+                   last.label("last_data_day"))
             .where(p.project_id.in_(ids)).group_by(p.project_id, p.worker_id, p.period))
 
 
@@ -181,16 +183,31 @@ def refresh_payroll_summary(*, session: Session, project_ids: set[int] | list[in
     session.execute(delete(m).where(m.project_id.in_(ids), m.days == 0, unpaid))
     session.execute(update(m).where(m.project_id.in_(ids), m.last_pay_date.is_not(None), unpaid)
                     .values(**dict.fromkeys(PAY_COLUMNS, 0), last_pay_date=None, last_data_day=m.last_day))
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    upsert = dialect.insert(m).from_select(_COLUMNS, _payroll_rows(ids))
-    new = upsert.excluded
-    # A month with attendance gets its payroll side; a month with payments only gets a row of its own.
-    session.execute(upsert.on_conflict_do_update(
-        index_elements=["project_id", "period", "worker_id"],
-        set_={**{c: new[c] for c in PAY_COLUMNS}, "last_pay_date": new.last_pay_date,
-              "last_data_day": case((m.last_day >= new.last_pay_date, m.last_day), else_=new.last_pay_date)},
-        where=or_(m.last_pay_date.is_distinct_from(new.last_pay_date),
-                  *(m.__table__.c[c] != new[c] for c in PAY_COLUMNS))))
+
+    def pay_side(new) -> dict:
+        return {**{c: new[c] for c in PAY_COLUMNS}, "last_pay_date": new.last_pay_date,
+                "last_data_day": case((m.last_day >= new.last_pay_date, m.last_day), else_=new.last_pay_date)}
+
+    def changed(new):
+        return or_(m.last_pay_date.is_distinct_from(new.last_pay_date),
+                   *(m.__table__.c[c] != new[c] for c in PAY_COLUMNS))
+
+    if session.get_bind().dialect.name == "sqlite":
+        # A month with attendance gets its payroll side; a month with payments only gets a row of its own.
+        upsert = sqlite.insert(m).from_select(_COLUMNS, _payroll_rows(ids))
+        new = upsert.excluded
+        session.execute(upsert.on_conflict_do_update(
+            index_elements=["project_id", "period", "worker_id"],
+            set_=pay_side(new), where=changed(new)))
+        return
+    # PostgreSQL: the months with attendance by an UPDATE … FROM, then rows for the months with payments only.
+    # Its INSERT … ON CONFLICT DO UPDATE first tries each row as an insert, then locks the row it meets before
+    # updating it (measured on a county's 44,000 worker-months: 1.0 s against 0.75 s for both statements; on
+    # SQLite the upsert is the faster, 0.27 s against 0.43 s).
+    sums = _payroll_rows(ids).subquery()
+    key = and_(m.project_id == sums.c.project_id, m.worker_id == sums.c.worker_id, m.period == sums.c.period)
+    session.execute(update(m).where(key, changed(sums.c)).values(**pay_side(sums.c)))
+    session.execute(insert(m).from_select(_COLUMNS, select(*sums.c).where(~exists().where(key))))
 
 
 def _as_of_params(as_of: date, project_ids: list[int] | None) -> dict:
