@@ -136,7 +136,8 @@ def _duplicate_of(session: Session, *, file_hash: str | None = None, content_has
         q = q.where(ImportBatch.file_sha256 == file_hash)
     if content_hash:
         q = q.where(ImportBatch.content_sha256 == content_hash, ImportBatch.kind == kind)
-    return session.exec(q.order_by(ImportBatch.id)).first()
+    with session.no_autoflush:  # rows a writer holds back until its finish() stay unwritten (reports)
+        return session.exec(q.order_by(ImportBatch.id)).first()
 
 
 def _finish_batch(session: Session, settings: Settings, result: FileResult, *, file_hash: str,

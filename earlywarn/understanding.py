@@ -69,24 +69,32 @@ def understand_reports(*, session, settings, reports: list[Report]) -> None:
     if not reports:
         return
     analyser = load_analyser(settings.model_dir, settings.rules_dir)
-    verdicts = analyser.classifier.predict([r.text for r in reports], escalation_phrases=analyser.phrases)
-    for report, verdict in zip(reports, verdicts, strict=True):
-        apply_verdict(report, verdict, analyser.model_version)
-        session.add(report)
-    session.flush()
-    # One audit entry per report when it is filed alone; a bulk import is audited once, as a batch.
+    # One audit entry per report when it is filed alone (it needs the report's id); a bulk import is audited
+    # once, as a batch.
     single = len(reports) == 1
-    candidates, linked = None, 0
-    for report in reports:
-        if report.project_id is None and report.link_method is None:
-            candidates = candidates or load_candidates(session=session)
-            result = link_report_record(session=session, report=report, candidates=candidates, commit=False,
-                                        audit=single)
-            linked += bool(result and result.resolved)
-    arrears = [r for r in reports if r.category == "wage_arrears" and r.project_id is not None]
-    outcomes = Counter(corroborate_many(session=session, ruleset=cached_rules(settings.rules_dir), reports=arrears,
-                                        audit=single, commit=False, min_wage_tier=settings.min_wage_tier,
-                                        pay_day=settings.pay_day) if arrears else ())
+    if single:
+        session.flush()
+    # Nothing is written until every field is known: a bulk import's reports are inserted once with their
+    # category, link and corroboration, instead of inserted and then updated once for each (the look-ups
+    # in between would otherwise flush them).
+    with session.no_autoflush:
+        verdicts = analyser.classifier.predict([r.text for r in reports], escalation_phrases=analyser.phrases)
+        for report, verdict in zip(reports, verdicts, strict=True):
+            apply_verdict(report, verdict, analyser.model_version)
+            session.add(report)
+        candidates, linked = None, 0
+        for report in reports:
+            if report.project_id is None and report.link_method is None:
+                candidates = candidates or load_candidates(session=session)
+                result = link_report_record(session=session, report=report, candidates=candidates, commit=False,
+                                            audit=single)
+                linked += bool(result and result.resolved)
+        arrears = [r for r in reports if r.category == "wage_arrears" and r.project_id is not None]
+        outcomes = Counter(corroborate_many(session=session, ruleset=cached_rules(settings.rules_dir),
+                                            reports=arrears, audit=single, commit=False,
+                                            min_wage_tier=settings.min_wage_tier, pay_day=settings.pay_day)
+                           if arrears else ())
+    session.flush()
     if not single:
         record_audit(session=session, action="report.understand_batch", object_type="report",
                      detail={"reports": len(reports), "linked": linked, "corroboration": dict(outcomes),

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from sqlalchemy import create_engine, func
+from sqlalchemy import create_engine, event, func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, select
 from stdnum.cn import ric, uscc
@@ -350,6 +350,32 @@ def test_tiny_county_reports_and_informants(session, settings, county):
     assert all(r.category and r.analysis.get("model") for r in reports.values())
     (batch,) = fresh(session, ImportBatch, ImportBatch.kind == "reports")
     assert {r.import_batch_id for r in reports.values()} == {batch.id}
+
+
+def test_imported_reports_are_written_once_with_everything_understood(session, settings, county):
+    # Classified, linked and corroborated before the first write: one INSERT, then one UPDATE for the whole
+    # file's import batch — not an INSERT and then an UPDATE per report for each step.
+    for kind in ("projects", "subcontracts", "workers", "attendance", "payroll"):
+        assert run(session, settings, county[kind]).status == "succeeded"
+    written: list[str] = []  # statements writing reports
+
+    def seen(conn, cursor, statement, *args):
+        if statement.startswith(("INSERT INTO report ", "UPDATE report ")):
+            written.append(statement.split()[0])
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        r = run(session, settings, county["reports"])
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert (r.status, r.rows_imported) == ("succeeded", 3)
+    # Inserted (the ORM groups rows by the fields they have: one to three statements), then one UPDATE that
+    # names the batch. Before, each step's flush updated them again.
+    assert 1 <= written.count("INSERT") <= 3 and written[-1] == "UPDATE" and written.count("UPDATE") == 1, written
+    reports = fresh(session, Report)
+    assert all(x.category and x.analysis.get("model") and x.import_batch_id == r.batch_id for x in reports)
+    assert sorted(x.link_method or "" for x in reports) == ["code", "code", "name"]
 
 
 # ------------------------------------------------------------------------------------------ 2. format variants
