@@ -21,6 +21,12 @@ from earlywarn.tables import metadata
 sqlite3.register_adapter(date, date.isoformat)
 
 
+def _known(table: str) -> None:
+    """Table names are put into SQL text (the staging table is named after its target): only the schema's own."""
+    if table not in metadata.tables:
+        raise ValueError(f"unknown table {table}")
+
+
 def bulk_upsert(session: Session, table: str, columns: Sequence[str], rows: list[tuple],
                 conflict: Sequence[str], update: Sequence[str] | Mapping[str, str] = ()) -> int:
     """Insert ``rows`` (tuples in ``columns`` order); on a natural-key conflict update ``update`` columns
@@ -47,8 +53,7 @@ def bulk_upsert(session: Session, table: str, columns: Sequence[str], rows: list
         finally:
             cur.close()
         return len(rows)
-    if table not in metadata.tables:
-        raise ValueError(f"unknown table {table}")
+    _known(table)
     stage = f"stage_{table}_{len(columns)}"
     raw = conn.connection.dbapi_connection
     with raw.cursor() as cur:
@@ -76,8 +81,7 @@ def bulk_insert_new(session: Session, table: str, columns: Sequence[str], rows: 
     conn = session.connection()
     if not rows or conn.dialect.name != "postgresql":
         return bulk_upsert(session, table, columns, rows, conflict, update)
-    if table not in metadata.tables:
-        raise ValueError(f"unknown table {table}")
+    _known(table)
     import psycopg
 
     raw = conn.connection.dbapi_connection
@@ -113,8 +117,7 @@ class NewRowsStream:
 
     def __init__(self, session: Session, table: str, columns: Sequence[str], conflict: Sequence[str],
                  update: Sequence[str] | Mapping[str, str] = ()):
-        if table not in metadata.tables:
-            raise ValueError(f"unknown table {table}")
+        _known(table)
         self.session, self.table, self.columns = session, table, tuple(columns)
         self.conflict, self.update = conflict, update
         self._cursor = None

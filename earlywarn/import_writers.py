@@ -250,7 +250,7 @@ class AttendanceWriter(_SummaryKeeper):
         super().__init__(**kw)
         self.days = WrittenDays()
         # Each project's last day so far: rows after it are new, and a chunk of only such rows is inserted
-        # without the conflict check (bulk_insert_new). One index probe a project.
+        # without the conflict check (a NewRowsStream). One index probe a project.
         self.last_day = {pid: d.toordinal() for pid, d in _latest(self.session, Attendance.work_date).items()}
         self.stream = NewRowsStream(self.session, "attendance", self.COLUMNS, self.KEY, ("hours_centi",))
 
