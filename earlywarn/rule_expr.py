@@ -221,7 +221,8 @@ def _vec(node: ast.AST, constants: dict[str, object]) -> Callable[[Mapping[str, 
         def bin_op(cols, n):
             (a, ma), (b, mb) = left(cols, n), right(cols, n)
             missing = ma | mb | ((b == 0) if is_div else False)
-            with np.errstate(divide="ignore", invalid="ignore"):
+            # A quotient past the float range is inf, as Python's own division gives it on the scalar path.
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
                 values = fn(a, np.where(missing, 1.0, b) if is_div else b)
             return np.where(missing, 0.0, values), missing
 
